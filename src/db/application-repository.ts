@@ -1,0 +1,116 @@
+import type { Application as ApplicationRow } from '../generated/prisma/client.js';
+import { AppError } from '../domain/errors.js';
+import type { Application } from '../schemas/application.js';
+import type { ApplicationRecord, ApplicationRepository } from '../services/ports.js';
+import type { Database } from './prisma-client.js';
+import { isUniqueViolation } from './prisma-errors.js';
+
+export function createApplicationRepository(db: Database): ApplicationRepository {
+  return {
+    async create(input) {
+      try {
+        const row = await db.application.create({
+          data: { name: input.name, description: input.description ?? null },
+        });
+        return toApplication(row);
+      } catch (error) {
+        throw mapNameClash(error, input.name);
+      }
+    },
+
+    async list({ limit, afterName }) {
+      const rows = await db.application.findMany({
+        where: afterName === undefined ? {} : { name: { gt: afterName } },
+        orderBy: { name: 'asc' },
+        take: limit,
+      });
+      return rows.map(toApplication);
+    },
+
+    async findByName(name) {
+      const row = await db.application.findUnique({ where: { name } });
+      return row === null ? null : toRecord(row);
+    },
+
+    async update(name, patch) {
+      try {
+        const result = await db.application.updateManyAndReturn({
+          where: { name },
+          data: {
+            ...(patch.name === undefined ? {} : { name: patch.name }),
+            ...(patch.description === undefined ? {} : { description: patch.description }),
+          },
+        });
+        const row = result[0];
+        return row === undefined ? null : toApplication(row);
+      } catch (error) {
+        throw mapNameClash(error, patch.name ?? name);
+      }
+    },
+
+    async delete(name) {
+      const { count } = await db.application.deleteMany({ where: { name } });
+      return count > 0;
+    },
+
+    async updateSettings(name, change) {
+      return db.$transaction(async (tx) => {
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM applications WHERE name = ${name} FOR UPDATE`;
+        if (locked.length === 0) return null;
+        const current = await tx.application.findUniqueOrThrow({ where: { name } });
+        const next = change(toRecord(current));
+        const row = await tx.application.update({
+          where: { name },
+          data: {
+            ...(next.webContainer === undefined ? {} : { webPort: next.webContainer.port }),
+            ...(next.startupProbe === undefined
+              ? {}
+              : {
+                  probeStartupTimeoutSeconds: next.startupProbe.startupTimeoutSeconds,
+                  probeTimeoutSeconds: next.startupProbe.probeTimeoutSeconds,
+                  probeMaxRetries: next.startupProbe.maxRetries,
+                  probeIntervalMs: next.startupProbe.intervalMs,
+                  probePath: next.startupProbe.path,
+                }),
+          },
+        });
+        return toRecord(row);
+      });
+    },
+  };
+}
+
+function mapNameClash(error: unknown, name: string): unknown {
+  if (isUniqueViolation(error)) {
+    return new AppError('APP_NAME_TAKEN', `an application named "${name}" already exists`, {
+      issues: [{ path: '/name', message: 'already taken' }],
+      cause: error,
+    });
+  }
+  return error;
+}
+
+function toApplication(row: ApplicationRow): Application {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function toRecord(row: ApplicationRow): ApplicationRecord {
+  return {
+    ...toApplication(row),
+    webContainer: { port: row.webPort },
+    startupProbe: {
+      startupTimeoutSeconds: row.probeStartupTimeoutSeconds,
+      probeTimeoutSeconds: row.probeTimeoutSeconds,
+      maxRetries: row.probeMaxRetries,
+      intervalMs: row.probeIntervalMs,
+      path: row.probePath,
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import type { ReleaseCommand as ReleaseCommandRow } from '../generated/prisma/client.js';
+import type { ReleaseCommand } from '../schemas/release-command.js';
+import type { ReleaseCommandRepository } from '../services/ports.js';
+import type { Database } from './prisma-client.js';
+
+type Transaction = Parameters<Parameters<Database['$transaction']>[0]>[0];
+
+/** Serialises changes to one application's command list, so positions stay dense and unique. */
+async function lockApplication(tx: Transaction, applicationId: string): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM applications WHERE id = ${applicationId}::uuid FOR UPDATE`;
+  return rows.length > 0;
+}
+
+const inOrder = [{ position: 'asc' as const }, { createdAt: 'asc' as const }];
+
+export function createReleaseCommandRepository(db: Database): ReleaseCommandRepository {
+  return {
+    async list(applicationId) {
+      const rows = await db.releaseCommand.findMany({ where: { applicationId }, orderBy: inOrder });
+      return rows.map(toReleaseCommand);
+    },
+
+    async find(applicationId, id) {
+      const row = await db.releaseCommand.findFirst({ where: { applicationId, id } });
+      return row === null ? null : toReleaseCommand(row);
+    },
+
+    async append(applicationId, input, assertCanAppend) {
+      return db.$transaction(async (tx) => {
+        await lockApplication(tx, applicationId);
+        const count = await tx.releaseCommand.count({ where: { applicationId } });
+        assertCanAppend(count);
+        const row = await tx.releaseCommand.create({
+          data: {
+            applicationId,
+            label: input.label,
+            command: input.command,
+            timeoutSeconds: input.timeoutSeconds,
+            position: count,
+          },
+        });
+        return toReleaseCommand(row);
+      });
+    },
+
+    async update(applicationId, id, patch) {
+      const rows = await db.releaseCommand.updateManyAndReturn({
+        where: { applicationId, id },
+        data: patch,
+      });
+      const row = rows[0];
+      return row === undefined ? null : toReleaseCommand(row);
+    },
+
+    async delete(applicationId, id) {
+      return db.$transaction(async (tx) => {
+        await lockApplication(tx, applicationId);
+        const removed = await tx.releaseCommand.deleteMany({ where: { applicationId, id } });
+        if (removed.count === 0) return false;
+        await renumber(tx, applicationId);
+        return true;
+      });
+    },
+
+    async reorder(applicationId, ids, assertValid) {
+      return db.$transaction(async (tx) => {
+        await lockApplication(tx, applicationId);
+        const current = await tx.releaseCommand.findMany({
+          where: { applicationId },
+          orderBy: inOrder,
+          select: { id: true },
+        });
+        assertValid(current.map((row) => row.id));
+        // Sequential on purpose: an interactive transaction runs on one connection anyway.
+        for (const [position, id] of ids.entries()) {
+          await tx.releaseCommand.update({ where: { id }, data: { position } });
+        }
+        const rows = await tx.releaseCommand.findMany({
+          where: { applicationId },
+          orderBy: inOrder,
+        });
+        return rows.map(toReleaseCommand);
+      });
+    },
+  };
+}
+
+async function renumber(tx: Transaction, applicationId: string): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE release_commands AS rc SET position = ordered.new_position
+    FROM (
+      SELECT id, (row_number() OVER (ORDER BY position, created_at) - 1)::int AS new_position
+      FROM release_commands WHERE application_id = ${applicationId}::uuid
+    ) AS ordered
+    WHERE rc.id = ordered.id AND rc.position <> ordered.new_position`;
+}
+
+function toReleaseCommand(row: ReleaseCommandRow): ReleaseCommand {
+  return {
+    id: row.id,
+    label: row.label,
+    command: row.command,
+    timeoutSeconds: row.timeoutSeconds,
+    position: row.position,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { ApplicationService } from '../services/application-service.js';
+import type { HealthService } from '../services/health-service.js';
+import type { ReleaseCommandService } from '../services/release-command-service.js';
+import errorHandler from './plugins/error-handler.js';
+import openapi from './plugins/openapi.js';
+import { applicationRoutes } from './routes/applications.js';
+import { healthRoutes } from './routes/health.js';
+import { releaseCommandRoutes } from './routes/release-commands.js';
+import { settingsRoutes } from './routes/settings.js';
+
+export interface ServerDependencies {
+  logger: FastifyBaseLogger;
+  applications: ApplicationService;
+  releaseCommands: ReleaseCommandService;
+  health: HealthService;
+  isDependencyUnavailable: (error: unknown) => boolean;
+}
+
+/** Bodies are small JSON documents; anything near this size is a mistake or an attack. */
+const bodyLimitBytes = 256 * 1024;
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildServer(deps: ServerDependencies) {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: bodyLimitBytes,
+    // A caller's X-Request-Id is kept when it is sane, so logs can be joined across services.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 500 },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  // The API speaks JSON only; any other body type is answered with 415 rather than parsed.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorHandler, { isDependencyUnavailable: deps.isDependencyUnavailable });
+  await app.register(openapi);
+  await app.register(healthRoutes, { health: deps.health });
+  await app.register(
+    async (v1) => {
+      await v1.register(applicationRoutes, { applications: deps.applications });
+      await v1.register(settingsRoutes, { applications: deps.applications });
+      await v1.register(releaseCommandRoutes, { releaseCommands: deps.releaseCommands });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
+
+export type SlipwayServer = Awaited<ReturnType<typeof buildServer>>;

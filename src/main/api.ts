@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from '../config/config.js';
+import { createDatabase } from '../db/prisma-client.js';
+import { buildServer } from '../http/build-server.js';
+import { createRedisConnection } from '../queue/redis-connection.js';
+import { composeServices } from './compose-services.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'slipway-api');
+  const db = createDatabase(config.DATABASE_URL);
+  const redis = createRedisConnection(config.REDIS_URL);
+  redis.on('error', (error) => {
+    logger.warn({ err: error }, 'redis connection error');
+  });
+
+  const server = await buildServer({ logger, ...composeServices(db, redis) });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    void (async () => {
+      await server.close();
+      await Promise.allSettled([db.$disconnect(), redis.quit()]);
+      logger.info('stopped');
+    })();
+  };
+  process.once('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+
+  await server.listen({ host: config.HOST, port: config.PORT });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`slipway-api failed to start: ${String(error)}\n`);
+  }
+  process.exitCode = 1;
+});

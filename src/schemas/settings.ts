@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { releaseCommandSchema } from './release-command.js';
+
+export const probeDefaults = {
+  startupTimeoutSeconds: 60,
+  probeTimeoutSeconds: 10,
+  maxRetries: 300,
+  intervalMs: 200,
+  path: '/',
+} as const;
+
+export const portSchema = z.number().int().min(1).max(65535);
+
+export const webContainerSettingsSchema = z
+  .object({
+    port: portSchema
+      .nullable()
+      .describe('Port the web container listens on; null takes it from the image EXPOSE'),
+  })
+  .meta({ id: 'WebContainerSettings' });
+
+export const webContainerPatchSchema = webContainerSettingsSchema
+  .partial()
+  .strict()
+  .meta({ id: 'WebContainerSettingsPatch' });
+
+const probePathSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^\/(?!\/)/, 'must start with a single "/" (a path, no scheme or host)')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (percent-encode the rest)')
+  .describe('Request path of the probe, e.g. /healthz');
+
+export const startupProbeSettingsSchema = z
+  .object({
+    startupTimeoutSeconds: z.number().int().min(1).max(3600),
+    probeTimeoutSeconds: z.number().int().min(1).max(300),
+    maxRetries: z.number().int().min(1).max(100000),
+    intervalMs: z.number().int().min(50).max(60000),
+    path: probePathSchema,
+  })
+  .meta({ id: 'StartupProbeSettings' });
+
+export const startupProbePatchSchema = startupProbeSettingsSchema
+  .partial()
+  .strict()
+  .meta({ id: 'StartupProbeSettingsPatch' });
+
+export const appSettingsSchema = z
+  .object({
+    webContainer: webContainerSettingsSchema,
+    startupProbe: startupProbeSettingsSchema,
+    releaseCommands: z.array(releaseCommandSchema),
+  })
+  .meta({ id: 'AppSettings' });
+
+export type WebContainerSettings = z.infer<typeof webContainerSettingsSchema>;
+export type WebContainerPatch = z.infer<typeof webContainerPatchSchema>;
+export type StartupProbeSettings = z.infer<typeof startupProbeSettingsSchema>;
+export type StartupProbePatch = z.infer<typeof startupProbePatchSchema>;
+export type AppSettings = z.infer<typeof appSettingsSchema>;

@@ -1,0 +1,117 @@
+import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { AppError } from '../domain/errors.js';
+import { startupProbeConflicts } from '../domain/startup-probe.js';
+import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
+import type {
+  AppSettings,
+  StartupProbePatch,
+  StartupProbeSettings,
+  WebContainerPatch,
+  WebContainerSettings,
+} from '../schemas/settings.js';
+import type {
+  ApplicationRecord,
+  ApplicationRepository,
+  ReleaseCommandRepository,
+} from './ports.js';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export function appNotFound(name: string): AppError {
+  return new AppError('APP_NOT_FOUND', `no application named "${name}"`);
+}
+
+export function createApplicationService(deps: {
+  applications: ApplicationRepository;
+  releaseCommands: ReleaseCommandRepository;
+}) {
+  const { applications, releaseCommands } = deps;
+
+  async function requireApp(name: string): Promise<ApplicationRecord> {
+    const app = await applications.findByName(name);
+    if (app === null) throw appNotFound(name);
+    return app;
+  }
+
+  async function updateSettingsOrThrow(
+    name: string,
+    change: Parameters<ApplicationRepository['updateSettings']>[1],
+  ): Promise<ApplicationRecord> {
+    const updated = await applications.updateSettings(name, change);
+    if (updated === null) throw appNotFound(name);
+    return updated;
+  }
+
+  return {
+    requireApp,
+
+    create(input: CreateApplication): Promise<Application> {
+      return applications.create(input);
+    },
+
+    async list(query: { limit: number; cursor?: string | undefined }): Promise<Page<Application>> {
+      const afterName = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      // One extra row tells whether another page exists without a count query.
+      const rows = await applications.list({ limit: query.limit + 1, afterName });
+      const items = rows.slice(0, query.limit);
+      const last = items.at(-1);
+      return {
+        items,
+        nextCursor:
+          rows.length > query.limit && last !== undefined ? encodeCursor(last.name) : null,
+      };
+    },
+
+    async get(name: string): Promise<Application> {
+      const { webContainer: _web, startupProbe: _probe, ...app } = await requireApp(name);
+      return app;
+    },
+
+    async update(name: string, patch: UpdateApplication): Promise<Application> {
+      const updated = await applications.update(name, patch);
+      if (updated === null) throw appNotFound(name);
+      return updated;
+    },
+
+    async remove(name: string): Promise<void> {
+      if (!(await applications.delete(name))) throw appNotFound(name);
+    },
+
+    async getSettings(name: string): Promise<AppSettings> {
+      const app = await requireApp(name);
+      return {
+        webContainer: app.webContainer,
+        startupProbe: app.startupProbe,
+        releaseCommands: await releaseCommands.list(app.id),
+      };
+    },
+
+    async patchWebContainer(name: string, patch: WebContainerPatch): Promise<WebContainerSettings> {
+      const updated = await updateSettingsOrThrow(name, (current) => ({
+        webContainer: { ...current.webContainer, ...patch },
+      }));
+      return updated.webContainer;
+    },
+
+    async patchStartupProbe(name: string, patch: StartupProbePatch): Promise<StartupProbeSettings> {
+      const updated = await updateSettingsOrThrow(name, (current) => {
+        const merged = { ...current.startupProbe, ...patch };
+        const issues = startupProbeConflicts(merged);
+        if (issues.length > 0) {
+          throw new AppError(
+            'SETTINGS_CONFLICT',
+            `startup probe settings are inconsistent: ${issues.map((i) => i.message).join('; ')}`,
+            { issues },
+          );
+        }
+        return { startupProbe: merged };
+      });
+      return updated.startupProbe;
+    },
+  };
+}
+
+export type ApplicationService = ReturnType<typeof createApplicationService>;

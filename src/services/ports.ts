@@ -1,0 +1,65 @@
+import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
+import type {
+  CreateReleaseCommand,
+  ReleaseCommand,
+  UpdateReleaseCommand,
+} from '../schemas/release-command.js';
+import type { StartupProbeSettings, WebContainerSettings } from '../schemas/settings.js';
+
+/** An application with the settings stored on it. */
+export interface ApplicationRecord extends Application {
+  webContainer: WebContainerSettings;
+  startupProbe: StartupProbeSettings;
+}
+
+export interface ApplicationRepository {
+  /** Throws AppError APP_NAME_TAKEN when the name exists. */
+  create(input: CreateApplication): Promise<Application>;
+  /** Sorted by name; `afterName` excludes everything up to and including that name. */
+  list(options: { limit: number; afterName: string | undefined }): Promise<Application[]>;
+  findByName(name: string): Promise<ApplicationRecord | null>;
+  /** Null when the app does not exist. Throws APP_NAME_TAKEN on a rename clash. */
+  update(name: string, patch: UpdateApplication): Promise<Application | null>;
+  delete(name: string): Promise<boolean>;
+  /**
+   * Read-modify-write of the settings under a row lock, so concurrent partial updates never lose
+   * each other's fields. `change` may throw to abort. Null when the app does not exist.
+   */
+  updateSettings(
+    name: string,
+    change: (current: ApplicationRecord) => {
+      webContainer?: WebContainerSettings;
+      startupProbe?: StartupProbeSettings;
+    },
+  ): Promise<ApplicationRecord | null>;
+}
+
+export interface ReleaseCommandRepository {
+  list(applicationId: string): Promise<ReleaseCommand[]>;
+  find(applicationId: string, id: string): Promise<ReleaseCommand | null>;
+  /** Appends at the end; `assertCanAppend` sees the current count under the app's lock. */
+  append(
+    applicationId: string,
+    input: CreateReleaseCommand,
+    assertCanAppend: (currentCount: number) => void,
+  ): Promise<ReleaseCommand>;
+  update(
+    applicationId: string,
+    id: string,
+    patch: UpdateReleaseCommand,
+  ): Promise<ReleaseCommand | null>;
+  /** Removes the command and closes the gap in positions. */
+  delete(applicationId: string, id: string): Promise<boolean>;
+  /** `assertValid` sees the current ids (in order) under the app's lock and may throw. */
+  reorder(
+    applicationId: string,
+    ids: readonly string[],
+    assertValid: (currentIds: readonly string[]) => void,
+  ): Promise<ReleaseCommand[]>;
+}
+
+export interface HealthProbe {
+  name: string;
+  /** Resolves when the dependency answers, rejects otherwise. */
+  check(): Promise<void>;
+}

@@ -1,0 +1,22 @@
+import type { TestProject } from 'vitest/node';
+import { prepareTemplateDatabase } from './template-database.js';
+import { resolveBackingServices } from './backing-services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Admin connection to the PostgreSQL server that holds the per-file test databases. */
+    postgresAdminUrl: string;
+    /** Name of the migrated template each test file clones. */
+    templateDatabase: string;
+    redisUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const services = await resolveBackingServices();
+  const templateDatabase = await prepareTemplateDatabase(services.postgresAdminUrl);
+  project.provide('postgresAdminUrl', services.postgresAdminUrl);
+  project.provide('templateDatabase', templateDatabase);
+  project.provide('redisUrl', services.redisUrl);
+  return services.stop;
+}

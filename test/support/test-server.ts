@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { createDatabase, type Database } from '../../src/db/prisma-client.js';
+import { buildServer, type SlipwayServer } from '../../src/http/build-server.js';
+import { composeServices } from '../../src/main/compose-services.js';
+import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export interface TestServer {
+  server: SlipwayServer;
+  db: Database;
+  database: TestDatabase;
+  /** Unique per test file, so files sharing one Redis never see each other's keys. */
+  redisPrefix: string;
+  close: () => Promise<void>;
+}
+
+/** The real API wired to a database of its own and the shared test Redis. */
+export async function startTestServer(): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const db = createDatabase(database.url);
+  const redis = createRedisConnection(inject('redisUrl'));
+  const server = await buildServer({
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...composeServices(db, redis),
+  });
+  await server.ready();
+  return {
+    server,
+    db,
+    database,
+    redisPrefix: `slipway-test-${randomBytes(4).toString('hex')}`,
+    close: async () => {
+      await server.close();
+      await db.$disconnect();
+      redis.disconnect();
+      await database.drop();
+    },
+  };
+}
