@@ -6,11 +6,13 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { ApplicationService } from '../services/application-service.js';
+import type { DeploymentService } from '../services/deployment-service.js';
 import type { HealthService } from '../services/health-service.js';
 import type { ReleaseCommandService } from '../services/release-command-service.js';
 import errorHandler from './plugins/error-handler.js';
 import openapi from './plugins/openapi.js';
 import { applicationRoutes } from './routes/applications.js';
+import { deploymentRoutes } from './routes/deployments.js';
 import { healthRoutes } from './routes/health.js';
 import { releaseCommandRoutes } from './routes/release-commands.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -19,6 +21,7 @@ export interface ServerDependencies {
   logger: FastifyBaseLogger;
   applications: ApplicationService;
   releaseCommands: ReleaseCommandService;
+  deployments: DeploymentService;
   health: HealthService;
   isDependencyUnavailable: (error: unknown) => boolean;
 }
@@ -56,6 +59,7 @@ export async function buildServer(deps: ServerDependencies) {
       await v1.register(applicationRoutes, { applications: deps.applications });
       await v1.register(settingsRoutes, { applications: deps.applications });
       await v1.register(releaseCommandRoutes, { releaseCommands: deps.releaseCommands });
+      await v1.register(deploymentRoutes, { deployments: deps.deployments });
     },
     { prefix: '/v1' },
   );

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
     logger.warn({ err: error }, 'redis connection error');
   });
 
-  const server = await buildServer({ logger, ...composeServices(db, redis) });
+  const services = composeServices(db, redis);
+  const server = await buildServer({ logger, ...services });
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     void (async () => {
       await server.close();
+      await services.close();
       await Promise.allSettled([db.$disconnect(), redis.quit()]);
       logger.info('stopped');
     })();

@@ -3,12 +3,19 @@ import { createApplicationRepository } from '../db/application-repository.js';
 import type { Database } from '../db/prisma-client.js';
 import { isConnectionError } from '../db/prisma-errors.js';
 import { createReleaseCommandRepository } from '../db/release-command-repository.js';
+import { createDeploymentRepository } from '../db/deployment-repository.js';
+import { createDeploymentQueue } from '../queue/deployment-queue.js';
+import { createDeploymentService } from '../services/deployment-service.js';
 import { createApplicationService } from '../services/application-service.js';
 import { createHealthService } from '../services/health-service.js';
 import { createReleaseCommandService } from '../services/release-command-service.js';
 
 /** Wires repositories into services; the one place that knows which implementation backs what. */
-export function composeServices(db: Database, redis: Redis) {
+export function composeServices(
+  db: Database,
+  redis: Redis,
+  options: { queuePrefix?: string } = {},
+) {
   const applicationRepository = createApplicationRepository(db);
   const releaseCommandRepository = createReleaseCommandRepository(db);
   const applications = createApplicationService({
@@ -18,6 +25,15 @@ export function composeServices(db: Database, redis: Redis) {
   const releaseCommands = createReleaseCommandService({
     applications,
     releaseCommands: releaseCommandRepository,
+  });
+  const queue = createDeploymentQueue({
+    connection: redis,
+    ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
+  });
+  const deployments = createDeploymentService({
+    applications,
+    deployments: createDeploymentRepository(db),
+    queue,
   });
   const health = createHealthService([
     {
@@ -33,5 +49,12 @@ export function composeServices(db: Database, redis: Redis) {
       },
     },
   ]);
-  return { applications, releaseCommands, health, isDependencyUnavailable: isConnectionError };
+  return {
+    applications,
+    releaseCommands,
+    deployments,
+    health,
+    isDependencyUnavailable: isConnectionError,
+    close: () => queue.close(),
+  };
 }

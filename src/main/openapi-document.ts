@@ -11,15 +11,14 @@ import { composeServices } from './compose-services.js';
 export async function renderOpenApiDocument(): Promise<string> {
   const db = createDatabase('postgresql://unused.invalid/unused');
   const redis = createRedisConnection('redis://unused.invalid:6379', { lazy: true });
-  const server = await buildServer({
-    logger: pino({ level: 'silent' }),
-    ...composeServices(db, redis),
-  });
+  const services = composeServices(db, redis);
+  const server = await buildServer({ logger: pino({ level: 'silent' }), ...services });
   try {
     await server.ready();
     return `${JSON.stringify(server.swagger(), null, 2)}\n`;
   } finally {
     await server.close();
+    await services.close();
     redis.disconnect();
   }
 }

@@ -5,6 +5,12 @@ import type {
   UpdateReleaseCommand,
 } from '../schemas/release-command.js';
 import type { StartupProbeSettings, WebContainerSettings } from '../schemas/settings.js';
+import type {
+  Deployment,
+  DeploymentSettingsSnapshot,
+  DeploymentSummary,
+  Release,
+} from '../schemas/deployment.js';
 
 /** An application with the settings stored on it. */
 export interface ApplicationRecord extends Application {
@@ -62,4 +68,45 @@ export interface HealthProbe {
   name: string;
   /** Resolves when the dependency answers, rejects otherwise. */
   check(): Promise<void>;
+}
+
+export interface StoredLogChunk {
+  stepId: string | null;
+  part: 'head' | 'tail';
+  text: string;
+}
+
+export interface DeploymentLogData {
+  deployment: Deployment;
+  /** Bytes cut from the middle of each step's log (by step id). */
+  omittedBytes: Map<string, number>;
+  /** The shell command of each release-command step (by step id). */
+  commands: Map<string, string | null>;
+  chunks: StoredLogChunk[];
+}
+
+export interface DeploymentRepository {
+  create(input: {
+    applicationId: string;
+    app: string;
+    image: string;
+    settings: DeploymentSettingsSnapshot;
+  }): Promise<Deployment>;
+  /** Fails a deployment that has not finished yet (no-op otherwise). */
+  markFailed(id: string, reason: string): Promise<void>;
+  findById(id: string): Promise<Deployment | null>;
+  /** Newest first. */
+  listForApp(
+    applicationId: string,
+    app: string,
+    options: { limit: number; beforeSequence: bigint | undefined },
+  ): Promise<(DeploymentSummary & { sequence: bigint })[]>;
+  findRelease(applicationId: string, app: string): Promise<Release | null>;
+  readLog(id: string): Promise<DeploymentLogData | null>;
+  hasActiveDeployment(applicationId: string): Promise<boolean>;
+}
+
+/** Hands a stored deployment to the workers. Idempotent: the job id is the deployment id. */
+export interface DeploymentQueue {
+  enqueue(deploymentId: string): Promise<void>;
 }

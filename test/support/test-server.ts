@@ -21,18 +21,21 @@ export async function startTestServer(): Promise<TestServer> {
   const database = await createTestDatabase();
   const db = createDatabase(database.url);
   const redis = createRedisConnection(inject('redisUrl'));
+  const redisPrefix = `slipway-test-${randomBytes(4).toString('hex')}`;
+  const services = composeServices(db, redis, { queuePrefix: redisPrefix });
   const server = await buildServer({
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ...composeServices(db, redis),
+    ...services,
   });
   await server.ready();
   return {
     server,
     db,
     database,
-    redisPrefix: `slipway-test-${randomBytes(4).toString('hex')}`,
+    redisPrefix,
     close: async () => {
       await server.close();
+      await services.close();
       await db.$disconnect();
       redis.disconnect();
       await database.drop();

@@ -13,13 +13,14 @@ async function openapiPlugin(app: FastifyInstance) {
       info: {
         title: 'Slipway',
         description:
-          'Self-hosted deployment control plane: applications, their deploy settings and release commands.',
+          'Self-hosted deployment control plane: applications, their deploy settings and release commands, and deployments of images to a Docker host.',
         version: apiVersion,
       },
       tags: [
         { name: 'applications', description: 'Create and manage applications' },
         { name: 'settings', description: 'Web container and startup probe settings' },
         { name: 'release-commands', description: 'Commands run before each release goes live' },
+        { name: 'deployments', description: 'Deploy images and follow their progress' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

@@ -1,0 +1,60 @@
+import type {
+  Deployment as DeploymentRow,
+  DeploymentStep as StepRow,
+  Release as ReleaseRow,
+} from '../generated/prisma/client.js';
+import type {
+  Deployment,
+  DeploymentStep,
+  DeploymentSummary,
+  Release,
+} from '../schemas/deployment.js';
+
+const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+
+export function toStep(row: StepRow): DeploymentStep {
+  return {
+    id: row.id,
+    kind: row.kind,
+    label: row.label,
+    position: row.position,
+    source: row.source === 'image' || row.source === 'app' ? row.source : null,
+    status: row.status,
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+    durationMs: row.durationMs,
+    exitCode: row.exitCode,
+    error: row.error,
+  };
+}
+
+export function toSummary(row: DeploymentRow, app: string): DeploymentSummary {
+  return {
+    id: row.id,
+    app,
+    image: row.image,
+    status: row.status,
+    imageId: row.imageId,
+    failureReason: row.failureReason,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+  };
+}
+
+export function toDeployment(row: DeploymentRow, app: string, steps: StepRow[]): Deployment {
+  return { ...toSummary(row, app), steps: steps.map(toStep) };
+}
+
+export function toRelease(row: ReleaseRow, app: string): Release {
+  return {
+    app,
+    deploymentId: row.deploymentId,
+    image: row.image,
+    imageId: row.imageId,
+    containerId: row.containerId,
+    containerPort: row.containerPort,
+    hostPort: row.hostPort,
+    activatedAt: row.activatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,84 @@
+import type { DeploymentSettingsSnapshot } from '../schemas/deployment.js';
+import type { DeploymentRepository } from '../services/ports.js';
+import { toDeployment, toRelease, toSummary } from './deployment-mappers.js';
+import type { Database } from './prisma-client.js';
+
+const stepOrder = { position: 'asc' as const };
+
+export function createDeploymentRepository(db: Database): DeploymentRepository {
+  return {
+    async create(input: {
+      applicationId: string;
+      app: string;
+      image: string;
+      settings: DeploymentSettingsSnapshot;
+    }) {
+      const row = await db.deployment.create({
+        data: { applicationId: input.applicationId, image: input.image, settings: input.settings },
+      });
+      return toDeployment(row, input.app, []);
+    },
+
+    async markFailed(id, reason) {
+      await db.deployment.updateMany({
+        where: { id, status: { in: ['queued', 'running'] } },
+        data: { status: 'failed', failureReason: reason, finishedAt: new Date() },
+      });
+    },
+
+    async findById(id) {
+      const row = await db.deployment.findUnique({
+        where: { id },
+        include: { application: { select: { name: true } }, steps: { orderBy: stepOrder } },
+      });
+      return row === null ? null : toDeployment(row, row.application.name, row.steps);
+    },
+
+    async listForApp(applicationId, app, { limit, beforeSequence }) {
+      const rows = await db.deployment.findMany({
+        where: {
+          applicationId,
+          ...(beforeSequence === undefined ? {} : { sequence: { lt: beforeSequence } }),
+        },
+        orderBy: { sequence: 'desc' },
+        take: limit,
+      });
+      return rows.map((row) => ({ ...toSummary(row, app), sequence: row.sequence }));
+    },
+
+    async findRelease(applicationId, app) {
+      const row = await db.release.findUnique({ where: { applicationId } });
+      return row === null ? null : toRelease(row, app);
+    },
+
+    async readLog(id) {
+      const row = await db.deployment.findUnique({
+        where: { id },
+        include: { application: { select: { name: true } }, steps: { orderBy: stepOrder } },
+      });
+      if (row === null) return null;
+      const chunks = await db.logChunk.findMany({
+        where: { deploymentId: id },
+        orderBy: { id: 'asc' },
+        select: { stepId: true, part: true, text: true },
+      });
+      return {
+        deployment: toDeployment(row, row.application.name, row.steps),
+        omittedBytes: new Map(row.steps.map((step) => [step.id, Number(step.logOmittedBytes)])),
+        commands: new Map(row.steps.map((step) => [step.id, step.command])),
+        chunks: chunks.map((chunk) => ({
+          stepId: chunk.stepId,
+          part: chunk.part === 'tail' ? ('tail' as const) : ('head' as const),
+          text: chunk.text,
+        })),
+      };
+    },
+
+    async hasActiveDeployment(applicationId) {
+      const count = await db.deployment.count({
+        where: { applicationId, status: { in: ['queued', 'running'] } },
+      });
+      return count > 0;
+    },
+  };
+}

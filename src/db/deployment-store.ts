@@ -1,0 +1,157 @@
+import { deploymentSettingsSnapshotSchema } from '../schemas/deployment.js';
+import type { DeploymentStore, LiveRelease, StoredStep } from '../pipeline/deployment-store.js';
+import type { Database } from './prisma-client.js';
+
+/** Positions are shifted through negative numbers so the (deployment, position) key never clashes. */
+const shiftOffset = 1_000_000;
+
+export function createDeploymentStore(db: Database): DeploymentStore {
+  return {
+    async claim(deploymentId) {
+      return db.$transaction(async (tx) => {
+        const target = await tx.deployment.findUnique({
+          where: { id: deploymentId },
+          include: { application: { select: { name: true } } },
+        });
+        if (target === null) return { outcome: 'not-claimable', status: 'missing' } as const;
+        // One claim at a time per application, so two workers can never both pass the check below.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${target.applicationId}))`;
+        const fresh = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+        if (fresh.status !== 'queued') {
+          return { outcome: 'not-claimable', status: fresh.status } as const;
+        }
+        const earlier = await tx.deployment.count({
+          where: {
+            applicationId: fresh.applicationId,
+            sequence: { lt: fresh.sequence },
+            status: { in: ['queued', 'running'] },
+          },
+        });
+        if (earlier > 0) return { outcome: 'blocked' } as const;
+        await tx.deployment.update({
+          where: { id: deploymentId },
+          data: { status: 'running', startedAt: new Date() },
+        });
+        return {
+          outcome: 'claimed',
+          deployment: {
+            id: fresh.id,
+            app: target.application.name,
+            applicationId: fresh.applicationId,
+            image: fresh.image,
+            settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
+          },
+        } as const;
+      });
+    },
+
+    async addSteps(deploymentId, steps, afterPosition) {
+      return db.$transaction(async (tx) => {
+        let first: number;
+        if (afterPosition === undefined) {
+          const last = await tx.deploymentStep.aggregate({
+            where: { deploymentId },
+            _max: { position: true },
+          });
+          first = (last._max.position ?? -1) + 1;
+        } else {
+          first = afterPosition + 1;
+          await tx.$executeRaw`
+            UPDATE deployment_steps SET position = -(position + ${steps.length} + ${shiftOffset})
+            WHERE deployment_id = ${deploymentId}::uuid AND position > ${afterPosition}`;
+          await tx.$executeRaw`
+            UPDATE deployment_steps SET position = -position - ${shiftOffset}
+            WHERE deployment_id = ${deploymentId}::uuid AND position < 0`;
+        }
+        const created: StoredStep[] = [];
+        for (const [index, step] of steps.entries()) {
+          const row = await tx.deploymentStep.create({
+            data: {
+              deploymentId,
+              position: first + index,
+              kind: step.kind,
+              label: step.label.slice(0, 200),
+              source: step.source,
+              command: step.command,
+            },
+          });
+          created.push({ ...step, id: row.id, position: row.position });
+        }
+        return created;
+      });
+    },
+
+    async startStep(stepId) {
+      await db.deploymentStep.update({
+        where: { id: stepId },
+        data: { status: 'running', startedAt: new Date() },
+      });
+    },
+
+    async finishStep(stepId, outcome) {
+      const step = await db.deploymentStep.findUniqueOrThrow({ where: { id: stepId } });
+      const finishedAt = new Date();
+      await db.deploymentStep.update({
+        where: { id: stepId },
+        data: {
+          status: outcome.status,
+          finishedAt,
+          durationMs: step.startedAt === null ? 0 : finishedAt.getTime() - step.startedAt.getTime(),
+          exitCode: outcome.exitCode ?? null,
+          error: outcome.error ?? null,
+        },
+      });
+    },
+
+    async skipPendingSteps(deploymentId) {
+      await db.deploymentStep.updateMany({
+        where: { deploymentId, status: 'pending' },
+        data: { status: 'skipped' },
+      });
+    },
+
+    async recordImage(deploymentId, imageId, digest) {
+      await db.deployment.update({
+        where: { id: deploymentId },
+        data: { imageId, imageDigest: digest },
+      });
+    },
+
+    async currentRelease(applicationId) {
+      const row = await db.release.findUnique({ where: { applicationId } });
+      return row === null ? null : { deploymentId: row.deploymentId, containerId: row.containerId };
+    },
+
+    async activateRelease(release) {
+      return db.$transaction(async (tx): Promise<LiveRelease | null> => {
+        const previous = await tx.release.findUnique({
+          where: { applicationId: release.applicationId },
+        });
+        const data = {
+          deploymentId: release.deploymentId,
+          image: release.image,
+          imageId: release.imageId,
+          containerId: release.containerId,
+          containerPort: release.containerPort,
+          hostPort: release.hostPort,
+          activatedAt: new Date(),
+        };
+        await tx.release.upsert({
+          where: { applicationId: release.applicationId },
+          create: { applicationId: release.applicationId, ...data },
+          update: data,
+        });
+        return previous === null
+          ? null
+          : { deploymentId: previous.deploymentId, containerId: previous.containerId };
+      });
+    },
+
+    async finishDeployment(deploymentId, status, failureReason) {
+      await db.deployment.updateMany({
+        where: { id: deploymentId, status: { in: ['queued', 'running'] } },
+        data: { status, failureReason, finishedAt: new Date() },
+      });
+    },
+  };
+}

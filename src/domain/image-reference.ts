@@ -1,0 +1,48 @@
+/**
+ * Docker image references as the distribution spec defines them:
+ *   [host[:port]/]path[:tag][@sha256:<64 hex>]
+ * Path components are lowercase alphanumerics joined by ".", "_", "__" or "-" runs.
+ */
+const hostComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const host = `(?:${hostComponent}(?:\\.${hostComponent})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]{1,5})?`;
+const pathComponent = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const path = `${pathComponent}(?:/${pathComponent})*`;
+const tag = '[\\w][\\w.-]{0,127}';
+const digest = 'sha256:[a-f0-9]{64}';
+
+const referencePattern = new RegExp(`^(?:(${host})/)?(${path})(?::(${tag}))?(?:@(${digest}))?$`);
+
+export const maxImageReferenceLength = 512;
+
+export interface ImageReference {
+  /** Registry host as written, or null for Docker Hub. */
+  registry: string | null;
+  repository: string;
+  tag: string | null;
+  digest: string | null;
+}
+
+export function parseImageReference(reference: string): ImageReference | null {
+  if (reference.length === 0 || reference.length > maxImageReferenceLength) return null;
+  const match = referencePattern.exec(reference);
+  if (match === null) return null;
+  const [, matchedRegistry, matchedRepository, tagPart, digestPart] = match;
+  if (matchedRepository === undefined) return null;
+  let registry = matchedRegistry;
+  let repository = matchedRepository;
+  // "localhost/x" or "a.b/x" or "host:5000/x" name a registry; "library/x" does not.
+  if (registry !== undefined && !/[.:]|^localhost$|^\[/.test(registry)) {
+    repository = `${registry}/${repository}`;
+    registry = undefined;
+  }
+  return {
+    registry: registry ?? null,
+    repository,
+    tag: tagPart ?? null,
+    digest: digestPart ?? null,
+  };
+}
+
+export function isValidImageReference(reference: string): boolean {
+  return parseImageReference(reference) !== null;
+}

@@ -1,0 +1,25 @@
+/** Labels on every container Slipway starts, so they can be found (and cleaned up) by owner. */
+export const labelKeys = {
+  managed: 'io.slipway.managed',
+  app: 'io.slipway.app',
+  deployment: 'io.slipway.deployment',
+  step: 'io.slipway.step',
+  role: 'io.slipway.role',
+} as const;
+
+export type ContainerRole = 'release' | 'web';
+
+export function containerLabels(input: {
+  app: string;
+  deploymentId: string;
+  role: ContainerRole;
+  stepId?: string;
+}): Record<string, string> {
+  return {
+    [labelKeys.managed]: 'true',
+    [labelKeys.app]: input.app,
+    [labelKeys.deployment]: input.deploymentId,
+    [labelKeys.role]: input.role,
+    ...(input.stepId === undefined ? {} : { [labelKeys.step]: input.stepId }),
+  };
+}

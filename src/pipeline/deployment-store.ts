@@ -1,0 +1,96 @@
+import type {
+  DeploymentSettingsSnapshot,
+  DeploymentStatus,
+  StepKind,
+  StepStatus,
+} from '../schemas/deployment.js';
+
+export interface PlannedStep {
+  kind: StepKind;
+  label: string;
+  source: 'image' | 'app' | null;
+  command: string | null;
+}
+
+export interface StoredStep extends PlannedStep {
+  id: string;
+  position: number;
+}
+
+export interface LiveRelease {
+  deploymentId: string;
+  containerId: string;
+}
+
+export interface ClaimedDeployment {
+  id: string;
+  app: string;
+  applicationId: string;
+  image: string;
+  settings: DeploymentSettingsSnapshot;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; deployment: ClaimedDeployment }
+  /** An earlier deployment of the same app is still queued or running. */
+  | { outcome: 'blocked' }
+  /** Already running elsewhere or finished: nothing to do. */
+  | { outcome: 'not-claimable'; status: DeploymentStatus | 'missing' };
+
+export interface StepOutcome {
+  status: Extract<StepStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  exitCode?: number | null;
+  error?: string | null;
+}
+
+export interface ReleaseToActivate {
+  deploymentId: string;
+  applicationId: string;
+  image: string;
+  imageId: string;
+  containerId: string;
+  containerPort: number;
+  hostPort: number;
+}
+
+/** The worker's view of PostgreSQL. Every write is a single, idempotent statement or transaction. */
+export interface DeploymentStore {
+  claim(deploymentId: string): Promise<ClaimResult>;
+  /** Appends steps after the existing ones, or after `afterPosition` (later steps shift down). */
+  addSteps(
+    deploymentId: string,
+    steps: PlannedStep[],
+    afterPosition?: number,
+  ): Promise<StoredStep[]>;
+  startStep(stepId: string): Promise<void>;
+  finishStep(stepId: string, outcome: StepOutcome): Promise<void>;
+  /** Marks every step still pending as skipped. */
+  skipPendingSteps(deploymentId: string): Promise<void>;
+  recordImage(deploymentId: string, imageId: string, digest: string | null): Promise<void>;
+  currentRelease(applicationId: string): Promise<LiveRelease | null>;
+  /** Makes the release live; returns the one it replaced. */
+  activateRelease(release: ReleaseToActivate): Promise<LiveRelease | null>;
+  finishDeployment(
+    deploymentId: string,
+    status: Extract<DeploymentStatus, 'succeeded' | 'failed' | 'cancelled'>,
+    failureReason: string | null,
+  ): Promise<void>;
+}
+
+export interface LogChunkToStore {
+  deploymentId: string;
+  stepId: string | null;
+  part: 'head' | 'tail';
+  text: string;
+}
+
+/** Append-only log storage, written in batches by the worker's log writer. */
+export interface LogStore {
+  /** Returns the ids of the stored chunks, in order. */
+  append(chunks: LogChunkToStore[]): Promise<bigint[]>;
+  /**
+   * Drops a step's stored tail chunks up to and including `upToId` (none when null) and adds
+   * `omittedBytes` to the step's count of output cut from the log.
+   */
+  dropTail(stepId: string, upToId: bigint | null, omittedBytes: number): Promise<void>;
+}

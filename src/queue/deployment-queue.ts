@@ -1,0 +1,50 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DeploymentQueue } from '../services/ports.js';
+
+export const deploymentQueueName = 'deployments';
+
+export interface DeploymentJobData {
+  deploymentId: string;
+}
+
+export interface QueueOptions {
+  connection: Redis;
+  /** Key prefix; tests use their own so parallel files never share a queue. */
+  prefix?: string;
+}
+
+export function createDeploymentQueue(options: QueueOptions): DeploymentQueue & {
+  close: () => Promise<void>;
+  waitingCount: () => Promise<number>;
+} {
+  // Created on first use, so a process that never enqueues (e.g. rendering the OpenAPI document)
+  // never talks to Redis.
+  let queue: Queue<DeploymentJobData> | undefined;
+  const getQueue = () => {
+    queue ??= new Queue<DeploymentJobData>(deploymentQueueName, {
+      connection: options.connection,
+      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    });
+    return queue;
+  };
+  return {
+    async enqueue(deploymentId) {
+      // The deployment id doubles as the job id, so a repeated enqueue never creates a second job.
+      await getQueue().add(
+        'deploy',
+        { deploymentId },
+        {
+          jobId: deploymentId,
+          attempts: 1,
+          removeOnComplete: { age: 24 * 3600, count: 1000 },
+          removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+        },
+      );
+    },
+    waitingCount: () => getQueue().getWaitingCount(),
+    close: async () => {
+      await queue?.close();
+    },
+  };
+}

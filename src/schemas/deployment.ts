@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { isValidImageReference, maxImageReferenceLength } from '../domain/image-reference.js';
+import { startupProbeSettingsSchema, webContainerSettingsSchema } from './settings.js';
+
+export const deploymentStatuses = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
+export const stepStatuses = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+export const stepKinds = ['pull', 'release_command', 'start', 'probe', 'activate'] as const;
+
+export type DeploymentStatus = (typeof deploymentStatuses)[number];
+export type StepStatus = (typeof stepStatuses)[number];
+export type StepKind = (typeof stepKinds)[number];
+
+export const imageReferenceSchema = z
+  .string()
+  .min(1)
+  .max(maxImageReferenceLength)
+  .refine(isValidImageReference, {
+    error:
+      'must be an image reference like registry.example.com/team/app:1.2 or repo@sha256:<64 hex>',
+  })
+  .describe('Image reference: [registry/]repository[:tag][@sha256:digest]');
+
+export const triggerDeploymentSchema = z
+  .object({ image: imageReferenceSchema })
+  .strict()
+  .meta({ id: 'TriggerDeployment' });
+
+/** What a deployment runs with: the app's settings frozen at trigger time (stored as JSON). */
+export const deploymentSettingsSnapshotSchema = z.object({
+  webContainer: webContainerSettingsSchema,
+  startupProbe: startupProbeSettingsSchema,
+  releaseCommands: z.array(
+    z.object({
+      label: z.string(),
+      command: z.string(),
+      timeoutSeconds: z.number().int(),
+    }),
+  ),
+});
+
+export const deploymentStepSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(stepKinds),
+    label: z.string(),
+    position: z.number().int(),
+    source: z.enum(['image', 'app']).nullable().describe('Where a release command came from'),
+    status: z.enum(stepStatuses),
+    startedAt: z.iso.datetime().nullable(),
+    finishedAt: z.iso.datetime().nullable(),
+    durationMs: z.number().int().nullable(),
+    exitCode: z.number().int().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'DeploymentStep' });
+
+export const deploymentSchema = z
+  .object({
+    id: z.uuid(),
+    app: z.string(),
+    image: z.string(),
+    status: z.enum(deploymentStatuses),
+    imageId: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    startedAt: z.iso.datetime().nullable(),
+    finishedAt: z.iso.datetime().nullable(),
+    steps: z.array(deploymentStepSchema),
+  })
+  .meta({ id: 'Deployment' });
+
+export const deploymentSummarySchema = deploymentSchema
+  .omit({ steps: true })
+  .meta({ id: 'DeploymentSummary' });
+
+export const releaseSchema = z
+  .object({
+    app: z.string(),
+    deploymentId: z.uuid(),
+    image: z.string(),
+    imageId: z.string(),
+    containerId: z.string(),
+    containerPort: z.number().int(),
+    hostPort: z.number().int(),
+    activatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Release' });
+
+export const deploymentParamsSchema = z.object({ id: z.uuid() });
+
+export type TriggerDeployment = z.infer<typeof triggerDeploymentSchema>;
+export type DeploymentSettingsSnapshot = z.infer<typeof deploymentSettingsSnapshotSchema>;
+export type DeploymentStep = z.infer<typeof deploymentStepSchema>;
+export type Deployment = z.infer<typeof deploymentSchema>;
+export type DeploymentSummary = z.infer<typeof deploymentSummarySchema>;
+export type Release = z.infer<typeof releaseSchema>;
