@@ -1,0 +1,125 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+const base = {
+  DATABASE_URL: 'postgresql://slipway:secret@db.internal:5432/slipway',
+  REDIS_URL: 'redis://redis.internal:6379',
+};
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('loadConfig', () => {
+  test('defaults: PORT 3000, HOST 0.0.0.0, LOG_LEVEL info', () => {
+    expect(loadConfig({ ...base })).toEqual({
+      ...base,
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  test('explicit values are used, PORT as a number', () => {
+    const config = loadConfig({ ...base, PORT: '8080', HOST: '127.0.0.1', LOG_LEVEL: 'debug' });
+    expect(config).toMatchObject({ PORT: 8080, HOST: '127.0.0.1', LOG_LEVEL: 'debug' });
+  });
+
+  test('unrelated variables are ignored and not copied into the config', () => {
+    const config = loadConfig({ ...base, HOME: '/root', SECRET_TOKEN: 'x' });
+    expect(Object.keys(config).sort()).toEqual([
+      'DATABASE_URL',
+      'HOST',
+      'LOG_LEVEL',
+      'PORT',
+      'REDIS_URL',
+    ]);
+  });
+
+  test.each(['postgresql://u@h/db', 'postgres://u@h:5433/db?sslmode=require'])(
+    'accepts DATABASE_URL %s',
+    (url) => {
+      expect(loadConfig({ ...base, DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    },
+  );
+
+  test.each(['redis://h:6379', 'rediss://user:pw@h:6380/2'])('accepts REDIS_URL %s', (url) => {
+    expect(loadConfig({ ...base, REDIS_URL: url }).REDIS_URL).toBe(url);
+  });
+
+  test('a missing DATABASE_URL is a ConfigError naming the variable and saying "is required"', () => {
+    const { DATABASE_URL: _omitted, ...env } = base;
+    const error = configError(env);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain('DATABASE_URL');
+    expect(error.message).toMatch(/DATABASE_URL: is required/);
+    expect(error.message).not.toContain('REDIS_URL');
+  });
+
+  test('every problem is reported at once', () => {
+    const error = configError({ PORT: 'abc', LOG_LEVEL: 'loud' });
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'LOG_LEVEL']) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.message).toMatch(/DATABASE_URL: is required/);
+    expect(error.message).toMatch(/REDIS_URL: is required/);
+  });
+
+  test.each([
+    ['a MySQL URL', 'mysql://u@h/db'],
+    ['an HTTP URL', 'http://h/db'],
+    ['not a URL', 'just text'],
+    ['empty', ''],
+    ['a postgres-looking prefix', 'postgresqlx://u@h/db'],
+  ])('rejects DATABASE_URL that is %s, naming the expected scheme', (_label, url) => {
+    const error = configError({ ...base, DATABASE_URL: url });
+    expect(error.message).toMatch(/DATABASE_URL: .*postgresql:\/\//);
+  });
+
+  test.each(['http://h:6379', 'postgresql://h/db', 'h:6379'])('rejects REDIS_URL %s', (url) => {
+    expect(configError({ ...base, REDIS_URL: url }).message).toMatch(/REDIS_URL: .*redis:\/\//);
+  });
+
+  test.each(['abc', '-1', '65536', '80.5', '3000abc', 'NaN'])('rejects PORT %j', (port) => {
+    expect(configError({ ...base, PORT: port }).message).toMatch(/^\s+PORT: /m);
+  });
+
+  test.each(['0', '1', '65535'])('accepts PORT %s', (port) => {
+    expect(loadConfig({ ...base, PORT: port }).PORT).toBe(Number(port));
+  });
+
+  // BUG: PORT="" (as docker-compose / .env files produce for `PORT=`) is coerced by
+  // z.coerce.number() to 0, so the API silently listens on a random port. Expected: either the
+  // default 3000 or a ConfigError. Fix in src/config/config.ts: preprocess "" (and whitespace) to
+  // undefined before coercion, or validate PORT as /^\d+$/ first. Remove `.fails` once fixed.
+  test.fails.each(['', ' '])('PORT=%j does not silently become port 0', (port) => {
+    let result: number | 'error';
+    try {
+      result = loadConfig({ ...base, PORT: port }).PORT;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      result = 'error';
+    }
+    expect(result).not.toBe(0);
+  });
+
+  test.each(['verbose', 'INFO', ''])('rejects LOG_LEVEL %j', (level) => {
+    expect(configError({ ...base, LOG_LEVEL: level }).message).toContain('LOG_LEVEL');
+  });
+
+  test('rejects an empty HOST', () => {
+    expect(configError({ ...base, HOST: '' }).message).toContain('HOST');
+  });
+
+  test('the message does not echo secrets from the URLs', () => {
+    const error = configError({ ...base, DATABASE_URL: 'mysql://user:hunter2@h/db' });
+    expect(error.message).not.toContain('hunter2');
+  });
+});
