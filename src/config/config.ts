@@ -9,8 +9,16 @@ const configSchema = z.object({
   }),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
   HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(65535).default(3000),
+  ),
   LOG_LEVEL: z.enum(logLevels).default('info'),
+  /** Names this installation on the Docker host; containers of other installations are never touched. */
+  SLIPWAY_INSTANCE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
+    .default('default'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ConfigError, loadConfig, type Config } from './config.js';
 
+const seconds = (fallback: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
 const workerSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Docker network for release and web containers; unset means the engine's default bridge. */
@@ -8,6 +11,17 @@ const workerSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker network name')
     .optional(),
+  /** Nothing stays running longer than this. */
+  DEPLOYMENT_TIMEOUT_SECONDS: seconds(7200, 7 * 24 * 3600),
+  /** On SIGTERM, running steps may finish for this long before they are interrupted. */
+  WORKER_DRAIN_TIMEOUT_SECONDS: seconds(30, 3600),
+  /** A running deployment whose worker sent no heartbeat for this long is ended as lost. */
+  WORKER_LOST_AFTER_SECONDS: seconds(10, 3600),
+  /** How often the reconciler repairs lost deployments, missing jobs and orphaned containers. */
+  RECONCILE_INTERVAL_SECONDS: seconds(5, 3600),
+  /** Prometheus metrics of the worker on this port (0 = off). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type WorkerConfig = Config & z.infer<typeof workerSchema>;

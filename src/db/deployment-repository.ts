@@ -2,6 +2,7 @@ import type { DeploymentSettingsSnapshot } from '../schemas/deployment.js';
 import type { DeploymentRepository } from '../services/ports.js';
 import { toDeployment, toRelease, toSummary } from './deployment-mappers.js';
 import type { Database } from './prisma-client.js';
+import { isUniqueViolation } from './prisma-errors.js';
 
 const stepOrder = { position: 'asc' as const };
 
@@ -12,11 +13,68 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
       app: string;
       image: string;
       settings: DeploymentSettingsSnapshot;
+      idempotency?: { key: string; fingerprint: string };
     }) {
-      const row = await db.deployment.create({
-        data: { applicationId: input.applicationId, image: input.image, settings: input.settings },
+      try {
+        const row = await db.deployment.create({
+          data: {
+            applicationId: input.applicationId,
+            image: input.image,
+            settings: input.settings,
+            idempotencyKey: input.idempotency?.key ?? null,
+            requestFingerprint: input.idempotency?.fingerprint ?? null,
+          },
+        });
+        return toDeployment(row, input.app, []);
+      } catch (error) {
+        // Only the (app, idempotency key) index can clash here: another request won the race.
+        if (input.idempotency !== undefined && isUniqueViolation(error)) return null;
+        throw error;
+      }
+    },
+
+    async findByIdempotencyKey(applicationId, key) {
+      const row = await db.deployment.findUnique({
+        where: { applicationId_idempotencyKey: { applicationId, idempotencyKey: key } },
+        include: { application: { select: { name: true } }, steps: { orderBy: stepOrder } },
       });
-      return toDeployment(row, input.app, []);
+      if (row === null) return null;
+      return {
+        deployment: toDeployment(row, row.application.name, row.steps),
+        fingerprint: row.requestFingerprint,
+        createdAt: row.createdAt,
+      };
+    },
+
+    async releaseIdempotencyKey(deploymentId) {
+      await db.deployment.update({ where: { id: deploymentId }, data: { idempotencyKey: null } });
+    },
+
+    async requestCancel(id) {
+      return db.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ status: string }[]>`
+          SELECT status::text AS status FROM deployments WHERE id = ${id}::uuid FOR UPDATE`;
+        const status = rows[0]?.status;
+        if (status === undefined) return 'missing';
+        const now = new Date();
+        if (status === 'queued') {
+          await tx.deployment.update({
+            where: { id },
+            data: {
+              status: 'cancelled',
+              cancelRequestedAt: now,
+              finishedAt: now,
+              failureReason: 'cancelled before it started',
+            },
+          });
+          return 'cancelled';
+        }
+        if (status === 'running') {
+          await tx.deployment.update({ where: { id }, data: { cancelRequestedAt: now } });
+          return 'requested';
+        }
+        return 'finished';
+      });
     },
 
     async markFailed(id, reason) {

@@ -1,5 +1,10 @@
 import { deploymentSettingsSnapshotSchema } from '../schemas/deployment.js';
-import type { DeploymentStore, LiveRelease, StoredStep } from '../pipeline/deployment-store.js';
+import type {
+  DeploymentStore,
+  LiveRelease,
+  RecoveryStore,
+  StoredStep,
+} from '../pipeline/deployment-store.js';
 import type { Database } from './prisma-client.js';
 
 /** Positions are shifted through negative numbers so the (deployment, position) key never clashes. */
@@ -7,7 +12,7 @@ const shiftOffset = 1_000_000;
 
 export function createDeploymentStore(db: Database): DeploymentStore {
   return {
-    async claim(deploymentId) {
+    async claim(deploymentId, workerId) {
       return db.$transaction(async (tx) => {
         const target = await tx.deployment.findUnique({
           where: { id: deploymentId },
@@ -28,9 +33,10 @@ export function createDeploymentStore(db: Database): DeploymentStore {
           },
         });
         if (earlier > 0) return { outcome: 'blocked' } as const;
+        const now = new Date();
         await tx.deployment.update({
           where: { id: deploymentId },
-          data: { status: 'running', startedAt: new Date() },
+          data: { status: 'running', startedAt: now, workerId, heartbeatAt: now },
         });
         return {
           outcome: 'claimed',
@@ -43,6 +49,16 @@ export function createDeploymentStore(db: Database): DeploymentStore {
           },
         } as const;
       });
+    },
+
+    async heartbeat(deploymentId, workerId) {
+      const rows = await db.deployment.updateManyAndReturn({
+        where: { id: deploymentId, status: 'running', workerId },
+        data: { heartbeatAt: new Date() },
+        select: { cancelRequestedAt: true },
+      });
+      const row = rows[0];
+      return { owned: row !== undefined, cancelRequested: row?.cancelRequestedAt != null };
     },
 
     async addSteps(deploymentId, steps, afterPosition) {
@@ -152,6 +168,93 @@ export function createDeploymentStore(db: Database): DeploymentStore {
         where: { id: deploymentId, status: { in: ['queued', 'running'] } },
         data: { status, failureReason, finishedAt: new Date() },
       });
+    },
+  };
+}
+
+export function createRecoveryStore(db: Database): RecoveryStore {
+  return {
+    async findLost(staleBefore) {
+      const rows = await db.deployment.findMany({
+        where: {
+          status: 'running',
+          OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: staleBefore } }],
+        },
+        include: {
+          steps: { where: { status: 'running' }, orderBy: { position: 'asc' }, take: 1 },
+          release: { select: { deploymentId: true } },
+        },
+      });
+      return rows.map((row) => {
+        const step = row.steps[0];
+        return {
+          id: row.id,
+          applicationId: row.applicationId,
+          runningStep:
+            step === undefined ? null : { id: step.id, label: step.label, kind: step.kind },
+          isLive: row.release !== null,
+        };
+      });
+    },
+
+    async endLost(lost, staleBefore, outcome) {
+      return db.$transaction(async (tx) => {
+        const now = new Date();
+        const ended = await tx.deployment.updateMany({
+          where: {
+            id: lost.id,
+            status: 'running',
+            OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: staleBefore } }],
+          },
+          data: { status: outcome.status, failureReason: outcome.reason, finishedAt: now },
+        });
+        if (ended.count === 0) return false;
+        const running = await tx.deploymentStep.findMany({
+          where: { deploymentId: lost.id, status: 'running' },
+        });
+        for (const step of running) {
+          await tx.deploymentStep.update({
+            where: { id: step.id },
+            data: {
+              status: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
+              error: outcome.status === 'succeeded' ? null : outcome.stepError,
+              finishedAt: now,
+              durationMs: step.startedAt === null ? 0 : now.getTime() - step.startedAt.getTime(),
+            },
+          });
+        }
+        await tx.deploymentStep.updateMany({
+          where: { deploymentId: lost.id, status: 'pending' },
+          data: { status: 'skipped' },
+        });
+        return true;
+      });
+    },
+
+    async findQueued(before) {
+      const rows = await db.deployment.findMany({
+        where: { status: 'queued', createdAt: { lt: before } },
+        orderBy: { sequence: 'asc' },
+        select: { id: true },
+        take: 1000,
+      });
+      return rows.map((row) => row.id);
+    },
+
+    async containerOwnership(deploymentIds) {
+      const rows = await db.deployment.findMany({
+        where: { id: { in: deploymentIds } },
+        select: { id: true, status: true, release: { select: { containerId: true } } },
+      });
+      return new Map(
+        rows.map((row) => [
+          row.id,
+          {
+            active: row.status === 'queued' || row.status === 'running',
+            liveContainerId: row.release?.containerId ?? null,
+          },
+        ]),
+      );
     },
   };
 }

@@ -28,7 +28,7 @@ export function createReleaseCommandRepository(db: Database): ReleaseCommandRepo
 
     async append(applicationId, input, assertCanAppend) {
       return db.$transaction(async (tx) => {
-        await lockApplication(tx, applicationId);
+        if (!(await lockApplication(tx, applicationId))) return null;
         const count = await tx.releaseCommand.count({ where: { applicationId } });
         assertCanAppend(count);
         const row = await tx.releaseCommand.create({
@@ -55,7 +55,7 @@ export function createReleaseCommandRepository(db: Database): ReleaseCommandRepo
 
     async delete(applicationId, id) {
       return db.$transaction(async (tx) => {
-        await lockApplication(tx, applicationId);
+        if (!(await lockApplication(tx, applicationId))) return false;
         const removed = await tx.releaseCommand.deleteMany({ where: { applicationId, id } });
         if (removed.count === 0) return false;
         await renumber(tx, applicationId);
@@ -65,7 +65,7 @@ export function createReleaseCommandRepository(db: Database): ReleaseCommandRepo
 
     async reorder(applicationId, ids, assertValid) {
       return db.$transaction(async (tx) => {
-        await lockApplication(tx, applicationId);
+        if (!(await lockApplication(tx, applicationId))) return null;
         const current = await tx.releaseCommand.findMany({
           where: { applicationId },
           orderBy: inOrder,

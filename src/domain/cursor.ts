@@ -12,7 +12,8 @@ export function decodeCursor(cursor: string): string {
       typeof parsed === 'object' &&
       parsed !== null &&
       'k' in parsed &&
-      typeof parsed.k === 'string'
+      typeof parsed.k === 'string' &&
+      isPlausibleKey(parsed.k)
     ) {
       return parsed.k;
     }
@@ -22,9 +23,14 @@ export function decodeCursor(cursor: string): string {
   throw invalidCursor(undefined);
 }
 
+/** Keys are names; anything else, notably NUL, is a forged or corrupted cursor. */
+function isPlausibleKey(key: string): boolean {
+  return key.length > 0 && key.length <= 255 && key.isWellFormed() && !/\p{Cc}/u.test(key);
+}
+
 function invalidCursor(cause: unknown): AppError {
   return new AppError('VALIDATION_FAILED', 'cursor is not one this API issued', {
-    issues: [{ path: '/cursor', message: 'invalid cursor' }],
+    issues: [{ path: '/cursor', message: 'invalid cursor', location: 'querystring' }],
     cause,
   });
 }

@@ -9,10 +9,14 @@ import type { ApplicationService } from '../services/application-service.js';
 import type { DeploymentService } from '../services/deployment-service.js';
 import type { HealthService } from '../services/health-service.js';
 import type { ReleaseCommandService } from '../services/release-command-service.js';
-import errorHandler from './plugins/error-handler.js';
+import errorHandler, { sendProblem, toProblem } from './plugins/error-handler.js';
+import { AppError } from '../domain/errors.js';
 import openapi from './plugins/openapi.js';
 import { applicationRoutes } from './routes/applications.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { metricsRoutes } from './routes/metrics.js';
+import type { LogStreamService } from '../services/log-stream-service.js';
+import type { Registry } from 'prom-client';
 import { healthRoutes } from './routes/health.js';
 import { releaseCommandRoutes } from './routes/release-commands.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -22,6 +26,8 @@ export interface ServerDependencies {
   applications: ApplicationService;
   releaseCommands: ReleaseCommandService;
   deployments: DeploymentService;
+  logStream: LogStreamService;
+  metrics: Registry;
   health: HealthService;
   isDependencyUnavailable: (error: unknown) => boolean;
 }
@@ -40,6 +46,17 @@ export async function buildServer(deps: ServerDependencies) {
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 500 },
+    // URLs Fastify cannot even route (bad percent-encoding, over-long params) still get problem+json.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      void sendProblem(
+        reply,
+        toProblem(
+          new AppError('VALIDATION_FAILED', `the request URL is invalid: ${error.message}`),
+          request,
+        ),
+      );
+    },
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -54,12 +71,16 @@ export async function buildServer(deps: ServerDependencies) {
   await app.register(errorHandler, { isDependencyUnavailable: deps.isDependencyUnavailable });
   await app.register(openapi);
   await app.register(healthRoutes, { health: deps.health });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(
     async (v1) => {
       await v1.register(applicationRoutes, { applications: deps.applications });
       await v1.register(settingsRoutes, { applications: deps.applications });
       await v1.register(releaseCommandRoutes, { releaseCommands: deps.releaseCommands });
-      await v1.register(deploymentRoutes, { deployments: deps.deployments });
+      await v1.register(deploymentRoutes, {
+        deployments: deps.deployments,
+        logStream: deps.logStream,
+      });
     },
     { prefix: '/v1' },
   );

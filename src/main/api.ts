@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     logger.warn({ err: error }, 'redis connection error');
   });
 
-  const services = composeServices(db, redis);
+  const services = composeServices(db, redis, { logger });
   const server = await buildServer({ logger, ...services });
 
   let closing = false;

@@ -1,4 +1,9 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createDeploymentProgressReader } from '../db/deployment-progress-reader.js';
+import { createDeploymentStats } from '../db/deployment-stats.js';
+import { createApiMetrics } from '../metrics/api-metrics.js';
+import { createLogStreamService } from '../services/log-stream-service.js';
 import { createApplicationRepository } from '../db/application-repository.js';
 import type { Database } from '../db/prisma-client.js';
 import { isConnectionError } from '../db/prisma-errors.js';
@@ -14,7 +19,7 @@ import { createReleaseCommandService } from '../services/release-command-service
 export function composeServices(
   db: Database,
   redis: Redis,
-  options: { queuePrefix?: string } = {},
+  options: { logger: Logger; queuePrefix?: string },
 ) {
   const applicationRepository = createApplicationRepository(db);
   const releaseCommandRepository = createReleaseCommandRepository(db);
@@ -35,24 +40,35 @@ export function composeServices(
     deployments: createDeploymentRepository(db),
     queue,
   });
-  const health = createHealthService([
-    {
-      name: 'postgres',
-      check: async () => {
-        await db.$queryRaw`SELECT 1`;
+  const health = createHealthService(
+    [
+      {
+        name: 'postgres',
+        check: async () => {
+          await db.$queryRaw`SELECT 1`;
+        },
       },
-    },
-    {
-      name: 'redis',
-      check: async () => {
-        await redis.ping();
+      {
+        name: 'redis',
+        check: async () => {
+          await redis.ping();
+        },
       },
+    ],
+    (name, error) => {
+      options.logger.warn({ err: error, dependency: name }, 'readiness check failed');
     },
-  ]);
+  );
+  const logStream = createLogStreamService({
+    reader: createDeploymentProgressReader(db),
+    logger: options.logger,
+  });
   return {
     applications,
     releaseCommands,
     deployments,
+    logStream,
+    metrics: createApiMetrics(createDeploymentStats(db)),
     health,
     isDependencyUnavailable: isConnectionError,
     close: () => queue.close(),

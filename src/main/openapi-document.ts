@@ -11,8 +11,9 @@ import { composeServices } from './compose-services.js';
 export async function renderOpenApiDocument(): Promise<string> {
   const db = createDatabase('postgresql://unused.invalid/unused');
   const redis = createRedisConnection('redis://unused.invalid:6379', { lazy: true });
-  const services = composeServices(db, redis);
-  const server = await buildServer({ logger: pino({ level: 'silent' }), ...services });
+  const logger = pino({ level: 'silent' });
+  const services = composeServices(db, redis, { logger });
+  const server = await buildServer({ logger, ...services });
   try {
     await server.ready();
     return `${JSON.stringify(server.swagger(), null, 2)}\n`;

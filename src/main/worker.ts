@@ -1,37 +1,90 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../config/config.js';
 import { loadWorkerConfig } from '../config/worker-config.js';
-import { createDeploymentStore } from '../db/deployment-store.js';
+import { createDeploymentStore, createRecoveryStore } from '../db/deployment-store.js';
 import { createLogStore } from '../db/log-store.js';
 import { createDatabase } from '../db/prisma-client.js';
 import { createDockerRuntime } from '../docker/docker-runtime.js';
+import { createWorkerMetrics } from '../metrics/worker-metrics.js';
+import { createDeploymentQueue } from '../queue/deployment-queue.js';
 import { startDeploymentWorker } from '../queue/deployment-worker.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { createDeploymentRunner } from '../services/deployment-runner.js';
+import { createReconciler } from '../services/reconciler.js';
 import { createLogger } from './logger.js';
+import { startMetricsServer } from './metrics-server.js';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const logger = createLogger(config.LOG_LEVEL, 'slipway-worker');
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const db = createDatabase(config.DATABASE_URL);
   const redis = createRedisConnection(config.REDIS_URL, { failFast: false });
   redis.on('error', (error) => {
     logger.warn({ err: error }, 'redis connection error');
   });
+  const runtime = createDockerRuntime();
+  const logs = createLogStore(db);
+  const metrics = createWorkerMetrics();
+  const queue = createDeploymentQueue({ connection: redis });
+
   const runner = createDeploymentRunner({
     store: createDeploymentStore(db),
-    logs: createLogStore(db),
-    runtime: createDockerRuntime(),
+    logs,
+    runtime,
+    instance: config.SLIPWAY_INSTANCE,
     network: config.DEPLOY_NETWORK,
     logger,
+    metrics: metrics.pipeline,
+    workerId,
+    deploymentTimeoutSeconds: config.DEPLOYMENT_TIMEOUT_SECONDS,
   });
+  const reconciler = createReconciler({
+    store: createRecoveryStore(db),
+    logs,
+    runtime,
+    instance: config.SLIPWAY_INSTANCE,
+    ensureQueued: (id) => queue.ensureQueued(id),
+    logger,
+    lostAfterMs: config.WORKER_LOST_AFTER_SECONDS * 1000,
+    requeueAfterMs: 5000,
+  });
+  const reconcile = async () => {
+    try {
+      const report = await reconciler.reconcile();
+      if (report.lost + report.requeued + report.orphansRemoved > 0)
+        logger.info(report, 'reconciled');
+    } catch (error) {
+      logger.error({ err: error }, 'reconcile failed; will retry');
+    }
+  };
+
+  await reconcile();
+  const reconcileTimer = setInterval(() => {
+    void reconcile();
+  }, config.RECONCILE_INTERVAL_SECONDS * 1000);
   const worker = startDeploymentWorker({
     connection: redis,
     runner,
     concurrency: config.WORKER_CONCURRENCY,
     logger,
   });
+  const metricsServer =
+    config.WORKER_METRICS_PORT === 0
+      ? null
+      : await startMetricsServer(
+          metrics.registry,
+          config.WORKER_METRICS_HOST,
+          config.WORKER_METRICS_PORT,
+        );
   logger.info(
-    { concurrency: config.WORKER_CONCURRENCY, network: config.DEPLOY_NETWORK ?? 'bridge' },
+    {
+      workerId,
+      concurrency: config.WORKER_CONCURRENCY,
+      network: config.DEPLOY_NETWORK ?? 'bridge',
+      metricsPort: config.WORKER_METRICS_PORT,
+    },
     'worker started',
   );
 
@@ -39,9 +92,20 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'stopping: no new jobs, waiting for running deployments');
+    logger.info(
+      {
+        signal,
+        active: runner.activeCount(),
+        drainTimeoutSeconds: config.WORKER_DRAIN_TIMEOUT_SECONDS,
+      },
+      'stopping: taking no new jobs, letting running steps finish',
+    );
+    clearInterval(reconcileTimer);
+    runner.beginShutdown(config.WORKER_DRAIN_TIMEOUT_SECONDS * 1000);
     void (async () => {
       await worker.close();
+      await queue.close();
+      await metricsServer?.close();
       await Promise.allSettled([db.$disconnect(), redis.quit()]);
       logger.info('stopped');
     })();

@@ -1,6 +1,8 @@
 /** Labels on every container Slipway starts, so they can be found (and cleaned up) by owner. */
 export const labelKeys = {
   managed: 'io.slipway.managed',
+  /** Which Slipway installation owns it, so several can share one Docker engine safely. */
+  instance: 'io.slipway.instance',
   app: 'io.slipway.app',
   deployment: 'io.slipway.deployment',
   step: 'io.slipway.step',
@@ -10,6 +12,7 @@ export const labelKeys = {
 export type ContainerRole = 'release' | 'web';
 
 export function containerLabels(input: {
+  instance: string;
   app: string;
   deploymentId: string;
   role: ContainerRole;
@@ -17,6 +20,7 @@ export function containerLabels(input: {
 }): Record<string, string> {
   return {
     [labelKeys.managed]: 'true',
+    [labelKeys.instance]: input.instance,
     [labelKeys.app]: input.app,
     [labelKeys.deployment]: input.deploymentId,
     [labelKeys.role]: input.role,

@@ -55,7 +55,16 @@ export interface ReleaseToActivate {
 
 /** The worker's view of PostgreSQL. Every write is a single, idempotent statement or transaction. */
 export interface DeploymentStore {
-  claim(deploymentId: string): Promise<ClaimResult>;
+  /** Atomically moves a queued deployment to running, owned by this worker. */
+  claim(deploymentId: string, workerId: string): Promise<ClaimResult>;
+  /**
+   * Proves the owning worker is alive. Reports whether a cancel was requested, and whether the
+   * deployment is still running under this worker (false once a reconciler gave it up).
+   */
+  heartbeat(
+    deploymentId: string,
+    workerId: string,
+  ): Promise<{ cancelRequested: boolean; owned: boolean }>;
   /** Appends steps after the existing ones, or after `afterPosition` (later steps shift down). */
   addSteps(
     deploymentId: string,
@@ -93,4 +102,37 @@ export interface LogStore {
    * `omittedBytes` to the step's count of output cut from the log.
    */
   dropTail(stepId: string, upToId: bigint | null, omittedBytes: number): Promise<void>;
+}
+
+export interface LostDeployment {
+  id: string;
+  applicationId: string;
+  /** The step that was running when its worker went silent, if any. */
+  runningStep: { id: string; label: string; kind: StepKind } | null;
+  /** True when its web container already became the live release before the worker died. */
+  isLive: boolean;
+}
+
+/** What the reconciler needs to repair what crashed workers and a flushed Redis left behind. */
+export interface RecoveryStore {
+  /** Running deployments whose worker has not sent a heartbeat since `staleBefore`. */
+  findLost(staleBefore: Date): Promise<LostDeployment[]>;
+  /**
+   * Ends a lost deployment (only if it is still running with a stale heartbeat): the running
+   * step gets `stepError`, pending steps are skipped. Returns false if someone else got there first.
+   */
+  endLost(
+    lost: LostDeployment,
+    staleBefore: Date,
+    outcome: { status: 'failed' | 'succeeded'; reason: string | null; stepError: string },
+  ): Promise<boolean>;
+  /** Deployments still queued that were created before `before`. */
+  findQueued(before: Date): Promise<string[]>;
+  /**
+   * For each deployment id: whether it may still own containers (queued or running), and the
+   * container of the app's live release if that release belongs to this deployment.
+   */
+  containerOwnership(
+    deploymentIds: string[],
+  ): Promise<Map<string, { active: boolean; liveContainerId: string | null }>>;
 }

@@ -15,23 +15,37 @@ import { probeOnce, type ProbeAttempt } from './http-probe.js';
 import { readDeclaredCommands } from './image-release-commands.js';
 import { createLogWriter } from './log-writer.js';
 import { runStartupProbe } from './startup-probe.js';
+import { describeStop, isStopReason, type StopControl, type StopReason } from './stop-reason.js';
 import { chooseWebPort } from './web-port.js';
 
 export interface PipelineDependencies {
   store: DeploymentStore;
   logs: LogStore;
   runtime: ContainerRuntime;
+  /** Labels every container with this installation's name (SLIPWAY_INSTANCE). */
+  instance: string;
   /** Docker network for release and web containers (DEPLOY_NETWORK); undefined = default bridge. */
   network: string | undefined;
   logger: Logger;
   probeAttempt?: (url: string, timeoutMs: number) => Promise<ProbeAttempt>;
   logLimits?: { flushIntervalMs?: number; headBytes?: number; tailBytes?: number };
+  metrics?: PipelineMetrics;
+}
+
+/** Observations for monitoring; implemented with prom-client by the worker. */
+export interface PipelineMetrics {
+  stepFinished(kind: StoredStep['kind'], status: StepOutcome['status'], durationMs: number): void;
+  probeAttempts(count: number): void;
+  deploymentFinished(status: PipelineOutcome): void;
 }
 
 export type PipelineOutcome = 'succeeded' | 'failed' | 'cancelled';
 
 /** A step that did not succeed; carries what the deployment's failure reason should say. */
 class StepFailure extends Error {
+  /** Set once a step row has been finished with this failure. */
+  stepRecorded = false;
+
   constructor(
     readonly outcome: StepOutcome,
     readonly reason: string,
@@ -39,6 +53,25 @@ class StepFailure extends Error {
     super(reason);
     this.name = 'StepFailure';
   }
+}
+
+/** Settles with `work`, or rejects as soon as the signal aborts (the work itself is left to finish). */
+function abortable<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort: () => Error,
+): Promise<T> {
+  if (signal === undefined) return work;
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      reject(onAbort());
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', abort);
+    });
+  });
 }
 
 function describe(error: unknown): string {
@@ -53,9 +86,10 @@ function describe(error: unknown): string {
 export async function runDeployment(
   deployment: ClaimedDeployment,
   deps: PipelineDependencies,
-  signal?: AbortSignal,
+  control?: StopControl,
 ): Promise<PipelineOutcome> {
   const { store, runtime } = deps;
+  const signal = control?.signal;
   const logger = deps.logger.child({ deploymentId: deployment.id, app: deployment.app });
   const log = createLogWriter({
     deploymentId: deployment.id,
@@ -81,17 +115,37 @@ export async function runDeployment(
     { kind: 'activate', label: 'activate release', source: null, command: null },
   ];
 
+  /** A stop that arrived while no step ran: the next step never starts (it ends up skipped). */
+  function throwIfStopped(next: StoredStep): void {
+    const reason = isStopReason(signal?.reason)
+      ? signal.reason
+      : (control?.stopRequested() ?? null);
+    if (reason === null) return;
+    const stop = describeStop(reason, `before ${next.label}`);
+    throw new StepFailure({ status: stop.status, error: stop.stepError }, stop.deploymentReason);
+  }
+
+  /** The failure for work interrupted by the abort signal while `during` was running. */
+  function interrupted(during: string): StepFailure {
+    const reason: StopReason = isStopReason(signal?.reason) ? signal.reason : { kind: 'cancel' };
+    const stop = describeStop(reason, during);
+    return new StepFailure({ status: stop.status, error: stop.stepError }, stop.deploymentReason);
+  }
+
   async function runStep<T>(
     step: StoredStep,
     body: () => Promise<T>,
     success: StepOutcome = { status: 'succeeded' },
   ): Promise<T> {
+    throwIfStopped(step);
     logger.info({ step: step.label, kind: step.kind }, 'step started');
     await store.startStep(step.id);
+    const startedAt = performance.now();
     try {
       const result = await body();
       await log.flush();
       await store.finishStep(step.id, success);
+      deps.metrics?.stepFinished(step.kind, 'succeeded', performance.now() - startedAt);
       return result;
     } catch (error) {
       const failure =
@@ -104,7 +158,9 @@ export async function runDeployment(
       if (failure.outcome.error != null) log.line(step.id, failure.outcome.error);
       await log.flush();
       await store.finishStep(step.id, failure.outcome);
-      logger.warn({ step: step.label, reason: failure.reason }, 'step failed');
+      failure.stepRecorded = true;
+      deps.metrics?.stepFinished(step.kind, failure.outcome.status, performance.now() - startedAt);
+      logger.warn({ step: step.label, reason: failure.reason }, 'step did not succeed');
       throw failure;
     }
   }
@@ -161,6 +217,10 @@ export async function runDeployment(
   } catch (error) {
     const failure = error instanceof StepFailure ? error : null;
     const cancelled = failure?.outcome.status === 'cancelled';
+    if (error instanceof StepFailure && failure !== null && !failure.stepRecorded) {
+      // Stopped between steps: no step carries the reason, so the log says it at deployment level.
+      log.line(null, failure.reason);
+    }
     const reason = failure?.reason ?? `internal error: ${describe(error)}`;
     if (failure === null) logger.error({ err: error }, 'deployment crashed');
     await cleanUpAfterFailure(webContainer, reason);
@@ -170,9 +230,13 @@ export async function runDeployment(
 
   async function pull(step: StoredStep): Promise<ImageInfo> {
     try {
-      const image = await runtime.pullImage(deployment.image, (line) => {
-        log.line(step.id, line);
-      });
+      const image = await abortable(
+        runtime.pullImage(deployment.image, (line) => {
+          log.line(step.id, line);
+        }),
+        signal,
+        () => interrupted(step.label),
+      );
       log.line(
         step.id,
         `image id ${image.id}${image.repoDigest === null ? '' : ` (${image.repoDigest})`}`,
@@ -196,6 +260,7 @@ export async function runDeployment(
       image: image.id,
       command: step.command ?? '',
       labels: containerLabels({
+        instance: deps.instance,
         app: deployment.app,
         deploymentId: deployment.id,
         role: 'release',
@@ -231,10 +296,7 @@ export async function runDeployment(
           `${what} timed out after ${timeoutSeconds} s`,
         );
       case 'aborted':
-        throw new StepFailure(
-          { status: 'cancelled', error: 'cancelled' },
-          `cancelled during ${what}`,
-        );
+        throw interrupted(what);
     }
   }
 
@@ -248,7 +310,12 @@ export async function runDeployment(
     const container = await runtime.startWebContainer({
       image: image.id,
       name: `slipway-${deployment.app}-${deployment.id.slice(0, 8)}`,
-      labels: containerLabels({ app: deployment.app, deploymentId: deployment.id, role: 'web' }),
+      labels: containerLabels({
+        instance: deps.instance,
+        app: deployment.app,
+        deploymentId: deployment.id,
+        role: 'web',
+      }),
       env: {
         SLIPWAY_APP: deployment.app,
         SLIPWAY_DEPLOYMENT_ID: deployment.id,
@@ -277,6 +344,7 @@ export async function runDeployment(
       ...(signal === undefined ? {} : { signal }),
     });
     const probeSettings = settings.startupProbe;
+    deps.metrics?.probeAttempts(result.attempts);
     switch (result.outcome) {
       case 'ready':
         log.line(
@@ -305,10 +373,7 @@ export async function runDeployment(
         throw new StepFailure({ status: 'failed', exitCode: result.exitCode, error }, error);
       }
       case 'aborted':
-        throw new StepFailure(
-          { status: 'cancelled', error: 'cancelled' },
-          'cancelled during startup probe',
-        );
+        throw interrupted('the startup probe');
     }
   }
 
@@ -376,6 +441,7 @@ export async function runDeployment(
   async function finish(status: PipelineOutcome, reason: string | null) {
     await log.close();
     await store.finishDeployment(deployment.id, status, reason);
+    deps.metrics?.deploymentFinished(status);
     logger.info({ status, reason }, 'deployment finished');
   }
 }

@@ -14,10 +14,14 @@ export interface QueueOptions {
   prefix?: string;
 }
 
-export function createDeploymentQueue(options: QueueOptions): DeploymentQueue & {
-  close: () => Promise<void>;
+export interface ManagedDeploymentQueue extends DeploymentQueue {
+  /** Adds a job unless one is waiting, delayed or active; true when it added one. */
+  ensureQueued: (deploymentId: string) => Promise<boolean>;
   waitingCount: () => Promise<number>;
-} {
+  close: () => Promise<void>;
+}
+
+export function createDeploymentQueue(options: QueueOptions): ManagedDeploymentQueue {
   // Created on first use, so a process that never enqueues (e.g. rendering the OpenAPI document)
   // never talks to Redis.
   let queue: Queue<DeploymentJobData> | undefined;
@@ -28,19 +32,33 @@ export function createDeploymentQueue(options: QueueOptions): DeploymentQueue & 
     });
     return queue;
   };
+
+  async function enqueue(deploymentId: string): Promise<void> {
+    // The deployment id doubles as the job id, so a repeated enqueue never creates a second job.
+    await getQueue().add(
+      'deploy',
+      { deploymentId },
+      {
+        jobId: deploymentId,
+        attempts: 1,
+        removeOnComplete: { age: 24 * 3600, count: 1000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+      },
+    );
+  }
+
   return {
-    async enqueue(deploymentId) {
-      // The deployment id doubles as the job id, so a repeated enqueue never creates a second job.
-      await getQueue().add(
-        'deploy',
-        { deploymentId },
-        {
-          jobId: deploymentId,
-          attempts: 1,
-          removeOnComplete: { age: 24 * 3600, count: 1000 },
-          removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
-        },
-      );
+    enqueue,
+    async ensureQueued(deploymentId) {
+      const job = await getQueue().getJob(deploymentId);
+      if (job !== undefined) {
+        const state = await job.getState();
+        if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+        // A finished job for a row still queued can only be stale: replace it.
+        await job.remove();
+      }
+      await enqueue(deploymentId);
+      return true;
     },
     waitingCount: () => getQueue().getWaitingCount(),
     close: async () => {

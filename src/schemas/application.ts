@@ -12,7 +12,7 @@ export const appNameSchema = z
   .describe('Unique slug: lowercase letters, digits and hyphens, starting with a letter');
 
 /** Path parameter: any plausible name is looked up, so an unknown one is a plain 404. */
-export const appParamsSchema = z.object({ app: z.string().min(1).max(255) });
+export const appParamsSchema = z.object({ app: safeText({ min: 1, max: 255 }) });
 
 export const applicationSchema = z
   .object({

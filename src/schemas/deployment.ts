@@ -33,6 +33,25 @@ export const imageReferenceSchema = z
   })
   .describe('Image reference: [registry/]repository[:tag][@sha256:digest]');
 
+export const idempotencyHeadersSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional()
+    .describe('Retries with the same key and body within 24 h return the original deployment'),
+});
+
+export const logStreamHeadersSchema = z.object({
+  accept: z.string().optional(),
+  'last-event-id': z
+    .string()
+    .regex(/^\d{1,19}$/, 'must be the id of a log event received earlier')
+    .optional()
+    .describe('Resume a stream after this event'),
+});
+
 export const triggerDeploymentSchema = z
   .object({ image: imageReferenceSchema })
   .strict()

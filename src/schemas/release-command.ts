@@ -50,7 +50,7 @@ export const releaseCommandOrderSchema = z
   .meta({ id: 'ReleaseCommandOrder' });
 
 export const releaseCommandParamsSchema = z.object({
-  app: z.string().min(1).max(255),
+  app: safeText({ min: 1, max: 255 }),
   id: z.uuid(),
 });
 

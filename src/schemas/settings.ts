@@ -28,7 +28,8 @@ const probePathSchema = z
   .string()
   .min(1)
   .max(2048)
-  .regex(/^\/(?!\/)/, 'must start with a single "/" (a path, no scheme or host)')
+  .regex(/^\/(?![/\\])/, 'must start with a single "/" (a path, no scheme or host)')
+  .regex(/^[^\\]*$/, 'must not contain "\\" (URL parsers read it as "/")')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (percent-encode the rest)')
   .describe('Request path of the probe, e.g. /healthz');
 

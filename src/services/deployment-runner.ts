@@ -1,33 +1,100 @@
 import type { Logger } from 'pino';
 import type { DeploymentStore } from '../pipeline/deployment-store.js';
 import { runDeployment, type PipelineDependencies } from '../pipeline/run-deployment.js';
+import type { StopReason } from '../pipeline/stop-reason.js';
 
 export type RunOutcome = 'blocked' | 'finished' | 'skipped';
+
+export interface RunnerOptions extends PipelineDependencies {
+  store: DeploymentStore;
+  logger: Logger;
+  /** Identifies this worker process in the deployments it owns. */
+  workerId: string;
+  /** How often a running deployment proves its worker alive and checks for a cancel request. */
+  heartbeatIntervalMs?: number;
+  /** Nothing stays running longer than this (DEPLOYMENT_TIMEOUT_SECONDS). */
+  deploymentTimeoutSeconds: number;
+}
 
 /**
  * What a worker does with one queued job. Claiming in PostgreSQL makes this idempotent: a job
  * delivered twice runs once, and deployments of one app run one at a time, in trigger order.
+ * While a deployment runs, a heartbeat keeps its ownership fresh and notices cancel requests.
  */
-export function createDeploymentRunner(
-  deps: PipelineDependencies & { store: DeploymentStore; logger: Logger },
-) {
+export function createDeploymentRunner(options: RunnerOptions) {
+  const { store, logger, workerId } = options;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
+  const active = new Map<string, AbortController>();
+  let draining = false;
+
+  function watch(deploymentId: string, controller: AbortController): () => void {
+    const abort = (reason: StopReason) => {
+      if (!controller.signal.aborted) controller.abort(reason);
+    };
+    const heartbeat = setInterval(() => {
+      store.heartbeat(deploymentId, workerId).then(
+        ({ cancelRequested, owned }) => {
+          if (cancelRequested) abort({ kind: 'cancel' });
+          // Given up by a reconciler (e.g. after a long database outage): stop touching it.
+          else if (!owned) abort({ kind: 'shutdown' });
+        },
+        (error: unknown) => {
+          logger.warn({ err: error, deploymentId }, 'heartbeat failed; will retry');
+        },
+      );
+    }, heartbeatIntervalMs);
+    const deadline = setTimeout(() => {
+      abort({ kind: 'deadline', seconds: options.deploymentTimeoutSeconds });
+    }, options.deploymentTimeoutSeconds * 1000);
+    return () => {
+      clearInterval(heartbeat);
+      clearTimeout(deadline);
+    };
+  }
+
   return {
-    async run(deploymentId: string, signal?: AbortSignal): Promise<RunOutcome> {
-      const claim = await deps.store.claim(deploymentId);
+    async run(deploymentId: string): Promise<RunOutcome> {
+      const claim = await store.claim(deploymentId, workerId);
       switch (claim.outcome) {
         case 'blocked':
           return 'blocked';
         case 'not-claimable':
-          deps.logger.info(
-            { deploymentId, status: claim.status },
-            'deployment not claimable; skipping',
-          );
+          logger.info({ deploymentId, status: claim.status }, 'deployment not claimable; skipping');
           return 'skipped';
-        case 'claimed':
-          await runDeployment(claim.deployment, deps, signal);
+        case 'claimed': {
+          const controller = new AbortController();
+          active.set(deploymentId, controller);
+          const stopWatching = watch(deploymentId, controller);
+          try {
+            await runDeployment(claim.deployment, options, {
+              signal: controller.signal,
+              stopRequested: () => (draining ? { kind: 'shutdown' } : null),
+            });
+          } finally {
+            stopWatching();
+            active.delete(deploymentId);
+          }
           return 'finished';
+        }
       }
     },
+
+    /**
+     * Graceful shutdown: running steps may finish for up to drainTimeoutMs, but no further step
+     * starts; after that, whatever still runs is interrupted. Either way it ends "worker shut down".
+     */
+    beginShutdown(drainTimeoutMs: number): void {
+      draining = true;
+      const timer = setTimeout(() => {
+        for (const controller of active.values()) {
+          if (!controller.signal.aborted)
+            controller.abort({ kind: 'shutdown' } satisfies StopReason);
+        }
+      }, drainTimeoutMs);
+      timer.unref();
+    },
+
+    activeCount: () => active.size,
   };
 }
 

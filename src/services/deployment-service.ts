@@ -1,8 +1,23 @@
+import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { renderDeploymentLog } from '../domain/render-deployment-log.js';
-import type { Deployment, DeploymentSummary, Release } from '../schemas/deployment.js';
+import type {
+  Deployment,
+  DeploymentSummary,
+  Release,
+  TriggerDeployment,
+} from '../schemas/deployment.js';
 import type { ApplicationService, Page } from './application-service.js';
 import type { DeploymentQueue, DeploymentRepository } from './ports.js';
+
+/** How long an Idempotency-Key keeps answering with its original deployment. */
+const idempotencyWindowMs = 24 * 3600 * 1000;
+
+function requestFingerprint(request: TriggerDeployment): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ image: request.image }))
+    .digest('hex');
+}
 
 function deploymentNotFound(id: string): AppError {
   return new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
@@ -32,18 +47,48 @@ export function createDeploymentService(deps: {
 }) {
   const { applications, deployments, queue } = deps;
 
+  /** The deployment a retried request refers to, or null when the key is free (or expired). */
+  async function replayOf(
+    applicationId: string,
+    key: string,
+    fingerprint: string,
+  ): Promise<Deployment | null> {
+    const earlier = await deployments.findByIdempotencyKey(applicationId, key);
+    if (earlier === null) return null;
+    if (Date.now() - earlier.createdAt.getTime() > idempotencyWindowMs) {
+      await deployments.releaseIdempotencyKey(earlier.deployment.id);
+      return null;
+    }
+    if (earlier.fingerprint !== fingerprint) {
+      throw new AppError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key was already used with a different request body (deployment ${earlier.deployment.id})`,
+      );
+    }
+    return earlier.deployment;
+  }
+
   return {
     /**
      * PostgreSQL first, then the queue: a deployment that cannot be enqueued is failed at once,
      * so no row is ever left queued without a job.
      */
-    async trigger(app: string, image: string): Promise<Deployment> {
+    async trigger(
+      app: string,
+      request: TriggerDeployment,
+      idempotencyKey?: string,
+    ): Promise<{ deployment: Deployment; replayed: boolean }> {
       const owner = await applications.requireApp(app);
+      const fingerprint = requestFingerprint(request);
+      if (idempotencyKey !== undefined) {
+        const earlier = await replayOf(owner.id, idempotencyKey, fingerprint);
+        if (earlier !== null) return { deployment: earlier, replayed: true };
+      }
       const { webContainer, startupProbe, releaseCommands } = await applications.getSettings(app);
       const deployment = await deployments.create({
         applicationId: owner.id,
         app: owner.name,
-        image,
+        image: request.image,
         settings: {
           webContainer,
           startupProbe,
@@ -53,7 +98,16 @@ export function createDeploymentService(deps: {
             timeoutSeconds,
           })),
         },
+        ...(idempotencyKey === undefined
+          ? {}
+          : { idempotency: { key: idempotencyKey, fingerprint } }),
       });
+      if (deployment === null) {
+        // A concurrent request with the same key stored its deployment first: answer with that one.
+        const winner = await replayOf(owner.id, idempotencyKey ?? '', fingerprint);
+        if (winner === null) throw new Error('idempotency key clash without a stored deployment');
+        return { deployment: winner, replayed: true };
+      }
       try {
         await queue.enqueue(deployment.id);
       } catch (error) {
@@ -64,7 +118,22 @@ export function createDeploymentService(deps: {
           cause: error,
         });
       }
-      return deployment;
+      return { deployment, replayed: false };
+    },
+
+    /** Queued: cancelled at once. Running: the worker kills what runs and cleans up. */
+    async cancel(id: string): Promise<{ deployment: Deployment; accepted: boolean }> {
+      const result = await deployments.requestCancel(id);
+      if (result === 'missing') throw deploymentNotFound(id);
+      const deployment = await deployments.findById(id);
+      if (deployment === null) throw deploymentNotFound(id);
+      if (result === 'finished') {
+        throw new AppError(
+          'DEPLOYMENT_FINISHED',
+          `deployment ${id} already finished (${deployment.status}); there is nothing to cancel`,
+        );
+      }
+      return { deployment, accepted: result === 'requested' };
     },
 
     async get(id: string): Promise<Deployment> {

@@ -8,7 +8,10 @@ export interface Readiness {
 /** Each dependency gets this long to answer, so /readyz itself never hangs. */
 const probeTimeoutMs = 2000;
 
-export function createHealthService(probes: readonly HealthProbe[]) {
+export function createHealthService(
+  probes: readonly HealthProbe[],
+  onFailure: (name: string, error: unknown) => void,
+) {
   return {
     async readiness(): Promise<Readiness> {
       const results = await Promise.all(
@@ -21,8 +24,9 @@ export function createHealthService(probes: readonly HealthProbe[]) {
             );
             return [probe.name, { ok: true }];
           } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            return [probe.name, { ok: false, error: message.slice(0, 300) }];
+            // The raw driver message can name hosts and users; the details go to the log only.
+            onFailure(probe.name, error);
+            return [probe.name, { ok: false, error: `${probe.name} is not reachable` }];
           }
         }),
       );

@@ -43,12 +43,15 @@ export interface ApplicationRepository {
 export interface ReleaseCommandRepository {
   list(applicationId: string): Promise<ReleaseCommand[]>;
   find(applicationId: string, id: string): Promise<ReleaseCommand | null>;
-  /** Appends at the end; `assertCanAppend` sees the current count under the app's lock. */
+  /**
+   * Appends at the end; `assertCanAppend` sees the current count under the app's lock.
+   * Null when the application no longer exists.
+   */
   append(
     applicationId: string,
     input: CreateReleaseCommand,
     assertCanAppend: (currentCount: number) => void,
-  ): Promise<ReleaseCommand>;
+  ): Promise<ReleaseCommand | null>;
   update(
     applicationId: string,
     id: string,
@@ -56,12 +59,15 @@ export interface ReleaseCommandRepository {
   ): Promise<ReleaseCommand | null>;
   /** Removes the command and closes the gap in positions. */
   delete(applicationId: string, id: string): Promise<boolean>;
-  /** `assertValid` sees the current ids (in order) under the app's lock and may throw. */
+  /**
+   * `assertValid` sees the current ids (in order) under the app's lock and may throw.
+   * Null when the application no longer exists.
+   */
   reorder(
     applicationId: string,
     ids: readonly string[],
     assertValid: (currentIds: readonly string[]) => void,
-  ): Promise<ReleaseCommand[]>;
+  ): Promise<ReleaseCommand[] | null>;
 }
 
 export interface HealthProbe {
@@ -85,13 +91,31 @@ export interface DeploymentLogData {
   chunks: StoredLogChunk[];
 }
 
+export interface IdempotencyRecord {
+  deployment: Deployment;
+  fingerprint: string | null;
+  createdAt: Date;
+}
+
+export type CancelResult = 'cancelled' | 'requested' | 'finished' | 'missing';
+
 export interface DeploymentRepository {
+  /**
+   * Stores a new queued deployment. With an idempotency key, returns null instead when another
+   * deployment of the app already holds that key (the caller then reads that one).
+   */
   create(input: {
     applicationId: string;
     app: string;
     image: string;
     settings: DeploymentSettingsSnapshot;
-  }): Promise<Deployment>;
+    idempotency?: { key: string; fingerprint: string };
+  }): Promise<Deployment | null>;
+  findByIdempotencyKey(applicationId: string, key: string): Promise<IdempotencyRecord | null>;
+  /** Frees an expired key so a new request can use it. */
+  releaseIdempotencyKey(deploymentId: string): Promise<void>;
+  /** queued → cancelled at once; running → cancel requested (the worker stops it). */
+  requestCancel(id: string): Promise<CancelResult>;
   /** Fails a deployment that has not finished yet (no-op otherwise). */
   markFailed(id: string, reason: string): Promise<void>;
   findById(id: string): Promise<Deployment | null>;
@@ -109,4 +133,24 @@ export interface DeploymentRepository {
 /** Hands a stored deployment to the workers. Idempotent: the job id is the deployment id. */
 export interface DeploymentQueue {
   enqueue(deploymentId: string): Promise<void>;
+}
+
+export interface DeploymentStats {
+  countByStatus(): Promise<
+    Record<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled', number>
+  >;
+  oldestQueuedAt(): Promise<Date | null>;
+}
+
+export interface LogChunkRecord {
+  id: bigint;
+  stepId: string | null;
+  text: string;
+}
+
+/** What a log follower polls: new output, and the deployment's and steps' current state. */
+export interface DeploymentProgressReader {
+  /** Null when the deployment does not exist. */
+  progress(deploymentId: string): Promise<Deployment | null>;
+  chunksAfter(deploymentId: string, afterId: bigint, limit: number): Promise<LogChunkRecord[]>;
 }

@@ -6,7 +6,7 @@ import {
   type ReleaseCommand,
   type UpdateReleaseCommand,
 } from '../schemas/release-command.js';
-import type { ApplicationService } from './application-service.js';
+import { appNotFound, type ApplicationService } from './application-service.js';
 import type { ReleaseCommandRepository } from './ports.js';
 
 function commandNotFound(app: string, id: string): AppError {
@@ -37,14 +37,17 @@ export function createReleaseCommandService(deps: {
 
     async append(app: string, input: CreateReleaseCommand): Promise<ReleaseCommand> {
       const owner = await applications.requireApp(app);
-      return releaseCommands.append(owner.id, input, (count) => {
+      const created = await releaseCommands.append(owner.id, input, (count) => {
         if (count >= maxReleaseCommandsPerApp) {
           throw new AppError(
-            'SETTINGS_CONFLICT',
+            'TOO_MANY_RELEASE_COMMANDS',
             `an application can have at most ${maxReleaseCommandsPerApp} release commands`,
           );
         }
       });
+      // The app was deleted between the lookup and the insert.
+      if (created === null) throw appNotFound(app);
+      return created;
     },
 
     async update(app: string, id: string, patch: UpdateReleaseCommand): Promise<ReleaseCommand> {
@@ -61,9 +64,11 @@ export function createReleaseCommandService(deps: {
 
     async reorder(app: string, ids: readonly string[]): Promise<ReleaseCommand[]> {
       const owner = await applications.requireApp(app);
-      return releaseCommands.reorder(owner.id, ids, (currentIds) => {
+      const reordered = await releaseCommands.reorder(owner.id, ids, (currentIds) => {
         assertIsPermutation(currentIds, ids);
       });
+      if (reordered === null) throw appNotFound(app);
+      return reordered;
     },
   };
 }

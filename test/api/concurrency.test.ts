@@ -201,7 +201,7 @@ describe('an application deleted while a release command is being appended', () 
   // src/db/release-command-repository.ts append(): `if (!(await lockApplication(tx, applicationId)))
   // throw <not found>` (e.g. return null and let the service throw appNotFound). Remove `.fails`
   // once fixed.
-  test.fails(
+  test(
     'append to a just-deleted app fails with APP_NOT_FOUND, not a database error',
     async () => {
       const app = await createApp(t.server, 'vanishing');

@@ -22,11 +22,9 @@ export async function startTestServer(): Promise<TestServer> {
   const db = createDatabase(database.url);
   const redis = createRedisConnection(inject('redisUrl'));
   const redisPrefix = `slipway-test-${randomBytes(4).toString('hex')}`;
-  const services = composeServices(db, redis, { queuePrefix: redisPrefix });
-  const server = await buildServer({
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ...services,
-  });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const services = composeServices(db, redis, { logger, queuePrefix: redisPrefix });
+  const server = await buildServer({ logger, ...services });
   await server.ready();
   return {
     server,

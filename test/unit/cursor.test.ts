@@ -13,7 +13,7 @@ function decodeError(cursor: string): AppError {
 }
 
 describe('cursor', () => {
-  test.each(['a', 'my-app', 'a'.repeat(63), 'z9-', '', 'ünïcode 🚀', 'quote"back\\slash'])(
+  test.each(['a', 'my-app', 'a'.repeat(63), 'z9-', 'ünïcode 🚀', 'quote"back\\slash'])(
     'round-trips %j',
     (key) => {
       expect(decodeCursor(encodeCursor(key))).toBe(key);

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { appParamsSchema } from '../../schemas/application.js';
 import {
+  logStreamHeadersSchema,
+  idempotencyHeadersSchema,
   deploymentParamsSchema,
   deploymentSchema,
   deploymentSummarySchema,
@@ -11,13 +13,16 @@ import {
 import { pageSchema, paginationQuerySchema } from '../../schemas/pagination.js';
 import type { DeploymentService } from '../../services/deployment-service.js';
 import { problemResponses } from '../problem-responses.js';
+import type { LogStreamService } from '../../services/log-stream-service.js';
+import { openEventStream, type EventStream } from '../event-stream.js';
+import { sendLogStreamEvent } from '../log-stream-events.js';
 
 const tags = ['deployments'];
 
-export const deploymentRoutes: FastifyPluginAsyncZod<{ deployments: DeploymentService }> = async (
-  app,
-  { deployments },
-) => {
+export const deploymentRoutes: FastifyPluginAsyncZod<{
+  deployments: DeploymentService;
+  logStream: LogStreamService;
+}> = async (app, { deployments, logStream }) => {
   app.post(
     '/apps/:app/deployments',
     {
@@ -27,12 +32,47 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{ deployments: DeploymentSe
         description:
           'Snapshots the current settings, stores the deployment and queues it. A worker then pulls the image, runs the release commands, starts and probes the web container, and only then makes it the live release.',
         params: appParamsSchema,
+        headers: idempotencyHeadersSchema,
         body: triggerDeploymentSchema,
-        response: { 202: deploymentSchema, ...problemResponses(400, 404, 413, 415, 503) },
+        response: {
+          200: deploymentSchema.describe(
+            'A retry with the same Idempotency-Key: the original deployment',
+          ),
+          202: deploymentSchema,
+          ...problemResponses(400, 404, 413, 415, 422, 503),
+        },
       },
     },
-    async (request, reply) =>
-      reply.code(202).send(await deployments.trigger(request.params.app, request.body.image)),
+    async (request, reply) => {
+      const { deployment, replayed } = await deployments.trigger(
+        request.params.app,
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      return reply.code(replayed ? 200 : 202).send(deployment);
+    },
+  );
+
+  app.post(
+    '/deployments/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a deployment',
+        description:
+          'A queued deployment is cancelled at once (200). A running one is stopped by its worker within seconds (202): the running container is killed, remaining steps are skipped, the new web container is removed and the previous release keeps serving. A finished deployment answers 409.',
+        params: deploymentParamsSchema,
+        response: {
+          200: deploymentSchema,
+          202: deploymentSchema,
+          ...problemResponses(400, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { deployment, accepted } = await deployments.cancel(request.params.id);
+      return reply.code(accepted ? 202 : 200).send(deployment);
+    },
   );
 
   app.get(
@@ -80,19 +120,45 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{ deployments: DeploymentSe
     {
       schema: {
         tags,
-        summary: 'The deployment log as plain text',
+        summary: 'The deployment log: plain text, or a live Server-Sent Events stream',
+        description: [
+          'With `Accept: text/plain` (default): every step under its heading, then the outcome.',
+          '',
+          'With `Accept: text/event-stream`: the log as it is written. Events: `log` (data `{stepId, text}`, with an `id:`), `step` (data: the step, on every change) and a final `end` (data `{status, failureReason}`), after which the stream closes. Reconnecting with `Last-Event-ID` resumes right after the last `log` event received, with no output lost or repeated. On a finished deployment everything is replayed and the stream closes.',
+        ].join('\n'),
         params: deploymentParamsSchema,
-        produces: ['text/plain'],
+        headers: logStreamHeadersSchema,
+        produces: ['text/plain', 'text/event-stream'],
         response: {
           200: {
-            description: 'Every step under its heading, then the outcome',
-            content: { 'text/plain': { schema: z.string() } },
+            description: 'The log',
+            content: {
+              'text/plain': { schema: z.string() },
+              'text/event-stream': { schema: z.string() },
+            },
           },
           ...problemResponses(400, 404),
         },
       },
     },
-    async (request, reply) =>
-      reply.type('text/plain; charset=utf-8').send(await deployments.log(request.params.id)),
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!request.headers.accept?.includes('text/event-stream')) {
+        return reply.type('text/plain; charset=utf-8').send(await deployments.log(id));
+      }
+      const lastEventId = request.headers['last-event-id'];
+      const stream: { current: EventStream | null } = { current: null };
+      const stop = await logStream.follow(
+        id,
+        lastEventId === undefined ? null : BigInt(lastEventId),
+        (event) => {
+          stream.current ??= openEventStream(request, reply);
+          sendLogStreamEvent(stream.current, event);
+        },
+      );
+      stream.current ??= openEventStream(request, reply);
+      stream.current.onClose(stop);
+      return reply;
+    },
   );
 };

@@ -1,0 +1,40 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PipelineMetrics } from '../pipeline/run-deployment.js';
+
+/** What the worker observes while it runs deployments, in Prometheus form. */
+export function createWorkerMetrics(): { registry: Registry; pipeline: PipelineMetrics } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'slipway_worker_' });
+  const stepDuration = new Histogram({
+    name: 'slipway_step_duration_seconds',
+    help: 'Duration of deployment steps by kind and outcome',
+    labelNames: ['kind', 'status'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800],
+    registers: [registry],
+  });
+  const finished = new Counter({
+    name: 'slipway_deployments_finished_total',
+    help: 'Deployments finished by this worker, by final status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const probeAttempts = new Counter({
+    name: 'slipway_probe_attempts_total',
+    help: 'HTTP requests sent by startup probes',
+    registers: [registry],
+  });
+  return {
+    registry,
+    pipeline: {
+      stepFinished: (kind, status, durationMs) => {
+        stepDuration.observe({ kind, status }, durationMs / 1000);
+      },
+      probeAttempts: (count) => {
+        probeAttempts.inc(count);
+      },
+      deploymentFinished: (status) => {
+        finished.inc({ status });
+      },
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import type { Logger } from 'pino';
+import { AppError } from '../domain/errors.js';
+import type { Deployment, DeploymentStep } from '../schemas/deployment.js';
+import type { DeploymentProgressReader } from './ports.js';
+
+export type LogStreamEvent =
+  | { type: 'log'; id: bigint; stepId: string | null; text: string }
+  | { type: 'step'; step: DeploymentStep }
+  | { type: 'end'; status: Deployment['status']; failureReason: string | null };
+
+type Sink = (event: LogStreamEvent) => void;
+
+interface Follower {
+  sink: Sink;
+  /** Highest chunk id this follower has been sent: nothing at or below it is sent again. */
+  lastId: bigint;
+  steps: Map<string, string>;
+}
+
+interface Channel {
+  followers: Set<Follower>;
+  cursor: bigint;
+  timer: NodeJS.Timeout | null;
+  polling: boolean;
+}
+
+const terminal = new Set(['succeeded', 'failed', 'cancelled']);
+const batchLimit = 500;
+
+/**
+ * Live deployment logs. All followers of one deployment share one poller, so a thousand
+ * followers cost the database (and the worker writing to it) the same as one.
+ */
+export function createLogStreamService(deps: {
+  reader: DeploymentProgressReader;
+  logger: Logger;
+  pollIntervalMs?: number;
+}) {
+  const { reader } = deps;
+  const pollIntervalMs = deps.pollIntervalMs ?? 100;
+  const channels = new Map<string, Channel>();
+
+  function stepSignature(step: DeploymentStep): string {
+    return `${step.status}|${step.position}|${step.finishedAt ?? ''}`;
+  }
+
+  function sendSteps(follower: Follower, deployment: Deployment): void {
+    for (const step of deployment.steps) {
+      const signature = stepSignature(step);
+      if (follower.steps.get(step.id) === signature) continue;
+      follower.steps.set(step.id, signature);
+      follower.sink({ type: 'step', step });
+    }
+  }
+
+  function sendChunks(
+    follower: Follower,
+    chunks: { id: bigint; stepId: string | null; text: string }[],
+  ) {
+    for (const chunk of chunks) {
+      if (chunk.id <= follower.lastId) continue;
+      follower.lastId = chunk.id;
+      follower.sink({ type: 'log', ...chunk });
+    }
+  }
+
+  /** Reads everything after `after` in bounded batches. */
+  async function readAll(deploymentId: string, after: bigint) {
+    const all: { id: bigint; stepId: string | null; text: string }[] = [];
+    let cursor = after;
+    for (let batch = 0; batch < 10_000; batch++) {
+      const chunks = await reader.chunksAfter(deploymentId, cursor, batchLimit);
+      all.push(...chunks);
+      const last = chunks.at(-1);
+      if (last === undefined || chunks.length < batchLimit) break;
+      cursor = last.id;
+    }
+    return all;
+  }
+
+  async function poll(deploymentId: string, channel: Channel): Promise<void> {
+    // Status first, then output: once the status is final, the output read after it is complete.
+    const deployment = await reader.progress(deploymentId);
+    const chunks = await readAll(deploymentId, channel.cursor);
+    const last = chunks.at(-1);
+    if (last !== undefined) channel.cursor = last.id;
+    for (const follower of channel.followers) {
+      sendChunks(follower, chunks);
+      if (deployment !== null) sendSteps(follower, deployment);
+    }
+    if (deployment === null || terminal.has(deployment.status)) {
+      for (const follower of channel.followers) {
+        follower.sink({
+          type: 'end',
+          status: deployment?.status ?? 'cancelled',
+          failureReason: deployment?.failureReason ?? 'deployment deleted',
+        });
+      }
+      channel.followers.clear();
+    }
+  }
+
+  function schedule(deploymentId: string, channel: Channel): void {
+    if (channel.timer !== null || channel.followers.size === 0) {
+      if (channel.followers.size === 0) channels.delete(deploymentId);
+      return;
+    }
+    channel.timer = setTimeout(() => {
+      channel.timer = null;
+      channel.polling = true;
+      poll(deploymentId, channel)
+        .catch((error: unknown) => {
+          deps.logger.warn({ err: error, deploymentId }, 'log stream poll failed; retrying');
+        })
+        .finally(() => {
+          channel.polling = false;
+          schedule(deploymentId, channel);
+        });
+    }, pollIntervalMs);
+  }
+
+  return {
+    /**
+     * Replays the log after `lastEventId` (everything when null), then streams new output and
+     * step changes until the deployment finishes. Returns a function that stops following.
+     */
+    async follow(
+      deploymentId: string,
+      lastEventId: bigint | null,
+      sink: Sink,
+    ): Promise<() => void> {
+      const deployment = await reader.progress(deploymentId);
+      if (deployment === null)
+        throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${deploymentId}`);
+      const follower: Follower = { sink, lastId: lastEventId ?? -1n, steps: new Map() };
+      sendSteps(follower, deployment);
+      sendChunks(follower, await readAll(deploymentId, follower.lastId));
+      if (terminal.has(deployment.status)) {
+        // Finished before we read its output, so what we sent is complete.
+        sink({ type: 'end', status: deployment.status, failureReason: deployment.failureReason });
+        return () => {};
+      }
+      let channel = channels.get(deploymentId);
+      if (channel === undefined) {
+        channel = { followers: new Set(), cursor: follower.lastId, timer: null, polling: false };
+        channels.set(deploymentId, channel);
+      }
+      channel.followers.add(follower);
+      schedule(deploymentId, channel);
+      const joined = channel;
+      return () => {
+        joined.followers.delete(follower);
+      };
+    },
+
+    followerCount: () => [...channels.values()].reduce((sum, c) => sum + c.followers.size, 0),
+  };
+}
+
+export type LogStreamService = ReturnType<typeof createLogStreamService>;
