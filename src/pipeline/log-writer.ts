@@ -1,3 +1,4 @@
+import { createSecretRedactor, type SecretRedactor } from '../domain/secret-redactor.js';
 import type { LogChunkToStore, LogStore } from './deployment-store.js';
 
 export interface LogWriterOptions {
@@ -8,6 +9,8 @@ export interface LogWriterOptions {
   /** Per step, the first headBytes and the last tailBytes of output are kept. */
   headBytes?: number;
   tailBytes?: number;
+  /** Values masked as ***** in everything written, before it is buffered, stored or streamed. */
+  secrets?: readonly string[];
   onFlushError: (error: unknown) => void;
 }
 
@@ -39,6 +42,9 @@ export function createLogWriter(options: LogWriterOptions) {
   let pending: (LogChunkToStore & { bytes: number })[] = [];
   let flushing: Promise<void> | null = null;
   let closed = false;
+  // One redactor per step (and one for deployment-level lines), as each is its own stream of text.
+  const secrets = options.secrets ?? [];
+  const redactors = new Map<string | null, SecretRedactor>();
 
   const timer = setInterval(() => {
     void flush();
@@ -56,6 +62,25 @@ export function createLogWriter(options: LogWriterOptions) {
 
   function write(stepId: string | null, rawText: string): void {
     if (rawText === '' || closed) return;
+    if (secrets.length === 0) {
+      append(stepId, rawText);
+      return;
+    }
+    let redactor = redactors.get(stepId);
+    if (redactor === undefined) {
+      redactor = createSecretRedactor(secrets);
+      redactors.set(stepId, redactor);
+    }
+    append(stepId, redactor.push(rawText));
+  }
+
+  /** Text held back because it might be the start of a secret is released (masked) here. */
+  function releaseHeldText(): void {
+    for (const [stepId, redactor] of redactors) append(stepId, redactor.end());
+  }
+
+  function append(stepId: string | null, rawText: string): void {
+    if (rawText === '') return;
     const text = storable(rawText);
     const bytes = Buffer.byteLength(text);
     if (stepId === null) {
@@ -146,11 +171,13 @@ export function createLogWriter(options: LogWriterOptions) {
     },
     /** Waits until everything written so far is stored (or the store failed). */
     async flush(): Promise<void> {
+      if (!closed) releaseHeldText();
       await flushing;
       await flush();
     },
     async close(): Promise<void> {
       clearInterval(timer);
+      if (!closed) releaseHeldText();
       await flushing;
       await flush();
       closed = true;

@@ -1,0 +1,142 @@
+import { describe, expect, test } from 'vitest';
+import {
+  createSecretRedactor,
+  minRedactableLength,
+  redactionMask,
+  redactSecrets,
+} from '../../src/domain/secret-redactor.js';
+
+/** Feeds the text in the given pieces and returns everything released, in order. */
+function stream(secrets: string[], pieces: string[]): string {
+  const redactor = createSecretRedactor(secrets);
+  return pieces.map((piece) => redactor.push(piece)).join('') + redactor.end();
+}
+
+/** One piece per UTF-16 code unit: the hardest cut there is. */
+function units(text: string): string[] {
+  return Array.from({ length: text.length }, (_, at) => text.charAt(at));
+}
+
+/** Every way of cutting `text` into two pieces, and one piece per character. */
+function splits(text: string): string[][] {
+  const cuts = Array.from({ length: text.length + 1 }, (_, at) => [
+    text.slice(0, at),
+    text.slice(at),
+  ]);
+  return [...cuts, units(text)];
+}
+
+describe('secret redactor', () => {
+  test('masks every occurrence of a secret in one piece', () => {
+    expect(redactSecrets('a hunter22 b hunter22', ['hunter22'])).toBe(
+      `a ${redactionMask} b ${redactionMask}`,
+    );
+  });
+
+  test('text without secrets passes through unchanged', () => {
+    expect(redactSecrets('nothing to see\n', ['hunter22'])).toBe('nothing to see\n');
+    expect(redactSecrets('nothing to see\n', [])).toBe('nothing to see\n');
+  });
+
+  test.each(splits('before hunter22 after\n'))(
+    'a secret split across pieces is still masked: %j',
+    (...pieces: string[]) => {
+      expect(stream(['hunter22'], pieces)).toBe(`before ${redactionMask} after\n`);
+    },
+  );
+
+  test('a secret split over many pieces, one character at a time', () => {
+    const secret = 'correct-horse-battery-staple';
+    const text = `x${secret}y${secret}`;
+    expect(stream([secret], units(text))).toBe(`x${redactionMask}y${redactionMask}`);
+  });
+
+  test('no part of a secret is released before it is known not to be one', () => {
+    const redactor = createSecretRedactor(['s3cr3t-value']);
+    const released = [redactor.push('log: s3cr'), redactor.push('3t-va')];
+    for (const part of released) expect(part).not.toMatch(/s3cr/);
+    expect(released.join('') + redactor.push('lue done') + redactor.end()).toBe(
+      `log: ${redactionMask} done`,
+    );
+  });
+
+  test('text held back as a possible secret is released at the end when it was not one', () => {
+    expect(stream(['hunter22'], ['tail hunt'])).toBe('tail hunt');
+    expect(stream(['hunter22'], ['tail hunt', 'ing'])).toBe('tail hunting');
+  });
+
+  test('only the possible start of a secret is held back, not the whole piece', () => {
+    const redactor = createSecretRedactor(['hunter22']);
+    expect(redactor.push('line one\nline two hun')).toBe('line one\nline two ');
+    expect(redactor.push('gry\n')).toBe('hungry\n');
+  });
+
+  test('longest secret first when one contains another', () => {
+    expect(redactSecrets('pass=abcdefgh', ['abcd', 'abcdefgh'])).toBe(`pass=${redactionMask}`);
+    expect(redactSecrets('pass=abcdefgh', ['abcdefgh', 'abcd'])).toBe(`pass=${redactionMask}`);
+    expect(redactSecrets('abcd!', ['abcd', 'abcdefgh'])).toBe(`${redactionMask}!`);
+  });
+
+  test('the longer secret wins even when the shorter one completes in an earlier piece', () => {
+    expect(stream(['abcd', 'abcdefgh'], ['xx abcd', 'efgh yy'])).toBe(`xx ${redactionMask} yy`);
+    expect(stream(['abcd', 'abcdefgh'], ['xx abcd', 'e'])).toBe(`xx ${redactionMask}e`);
+  });
+
+  test('overlapping occurrences and repeated characters', () => {
+    expect(redactSecrets('aaaab', ['aaab'])).toBe(`a${redactionMask}`);
+    expect(stream(['aaab'], ['aa', 'aa', 'b'])).toBe(`a${redactionMask}`);
+    expect(redactSecrets('xyxyxy', ['xyxy'])).toBe(`${redactionMask}xy`);
+  });
+
+  test('secrets with regex metacharacters, newlines and non-ASCII text are matched literally', () => {
+    const secrets = ['a.b*c+(d)', 'line1\nline2', 'pässwörd-🔑'];
+    expect(redactSecrets('a.b*c+(d) axbbc line1\nline2 pässwörd-🔑', secrets)).toBe(
+      `${redactionMask} axbbc ${redactionMask} ${redactionMask}`,
+    );
+    expect(stream(secrets, ['line1', '\nline2 päss', 'wörd-🔑'])).toBe(
+      `${redactionMask} ${redactionMask}`,
+    );
+  });
+
+  test(`values shorter than ${minRedactableLength} characters and empty values are ignored`, () => {
+    expect(redactSecrets('on 1 abc', ['', 'on', '1', 'abc'])).toBe('on 1 abc');
+    expect(redactSecrets('abcd', ['abcd'])).toBe(redactionMask);
+  });
+
+  test('duplicate secrets are harmless', () => {
+    expect(redactSecrets('k=hunter22', ['hunter22', 'hunter22'])).toBe(`k=${redactionMask}`);
+  });
+
+  test('after end() the redactor can be used again', () => {
+    const redactor = createSecretRedactor(['hunter22']);
+    expect(redactor.push('a hunt') + redactor.end()).toBe('a hunt');
+    expect(redactor.push('hunter') + redactor.push('22') + redactor.end()).toBe(redactionMask);
+  });
+
+  test('random text cut at random places never releases a secret', () => {
+    const secrets = ['Zq9-secret-A', 'Zq9-secret-AB', 'w!th$pecial'];
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 200; round++) {
+      const words = Array.from({ length: 30 }, () => {
+        const pick = random();
+        if (pick < 0.15) return secrets[Math.floor(random() * secrets.length)] ?? '';
+        if (pick < 0.3) return 'Zq9-sec';
+        return Math.floor(random() * 1e6).toString(36);
+      });
+      const text = words.join(random() < 0.5 ? ' ' : '');
+      const pieces: string[] = [];
+      for (let at = 0; at < text.length;) {
+        const size = 1 + Math.floor(random() * 12);
+        pieces.push(text.slice(at, at + size));
+        at += size;
+      }
+      const out = stream(secrets, pieces);
+      expect(out).toBe(redactSecrets(text, secrets));
+      for (const secret of secrets) expect(out).not.toContain(secret);
+    }
+  });
+});
