@@ -11,7 +11,7 @@ import { pullImage, type DockerConfigLoader } from './pull-image.js';
 import type { DockerConfig } from './registry-auth.js';
 import { removeContainer } from './remove-container.js';
 import { runCommand } from './run-command.js';
-import { startWebContainer } from './web-container.js';
+import { keepRunning, startWebContainer } from './web-container.js';
 
 export interface DockerRuntimeOptions {
   /** Engine client; by default the engine named by DOCKER_HOST, else the local socket. */
@@ -35,6 +35,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     startWebContainer: (webOptions) => startWebContainer(docker, webOptions),
     containerState: (containerId) => containerState(docker, containerId),
     logTail: (containerId, lines) => logTail(docker, containerId, lines),
+    keepRunning: (containerId) => keepRunning(docker, containerId),
     removeContainer: (containerId) => removeContainer(docker, containerId),
     listContainers: (labels) => listContainers(docker, labels),
   };

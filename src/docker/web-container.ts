@@ -66,7 +66,9 @@ async function createAndStart(
       HostConfig: {
         Init: true,
         NetworkMode: options.network,
-        RestartPolicy: { Name: 'unless-stopped' },
+        // No restarts until the release is live: a crash while it is probed must stay visible
+        // as a crash instead of flickering through restarts (see keepRunning).
+        RestartPolicy: { Name: 'no' },
         PortBindings:
           hostPort === null
             ? undefined
@@ -125,4 +127,13 @@ async function publishedPort(
 
 function isPortTaken(error: unknown): boolean {
   return /port is already allocated|address already in use/i.test(engineMessage(error));
+}
+
+/** Once a release is live, the engine restarts it after crashes and host reboots. */
+export async function keepRunning(docker: Docker, containerId: string): Promise<void> {
+  try {
+    await docker.getContainer(containerId).update({ RestartPolicy: { Name: 'unless-stopped' } });
+  } catch (error) {
+    throw toRuntimeError(error, `enabling restarts of container ${containerId}`);
+  }
 }

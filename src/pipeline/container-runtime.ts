@@ -76,6 +76,8 @@ export interface ContainerRuntime {
   /** Null when the container no longer exists. */
   containerState(containerId: string): Promise<ContainerState | null>;
   logTail(containerId: string, lines: number): Promise<string>;
+  /** Turns on the restart policy of a web container that has become the live release. */
+  keepRunning(containerId: string): Promise<void>;
   /** Stops (briefly) and removes the container; a container that is already gone is not an error. */
   removeContainer(containerId: string): Promise<void>;
   /** Containers (running or not) carrying all the given labels. */

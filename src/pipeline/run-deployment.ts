@@ -378,6 +378,7 @@ export async function runDeployment(
   }
 
   async function activate(step: StoredStep, image: ImageInfo, container: StartedContainer) {
+    await runtime.keepRunning(container.containerId);
     const previous = await store.activateRelease({
       deploymentId: deployment.id,
       applicationId: deployment.applicationId,

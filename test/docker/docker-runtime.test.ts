@@ -416,9 +416,10 @@ describe('startWebContainer', { timeout: TEST_TIMEOUT_MS }, () => {
     expect(await inspect('{{(index (index .NetworkSettings.Ports "8080/tcp") 0).HostIp}}')).toBe(
       '127.0.0.1',
     );
-    expect(await inspect('{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Init}}')).toBe(
-      'unless-stopped true',
-    );
+    // Restarts stay off until the release is live, so a crash during the probe stays visible.
+    expect(await inspect('{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Init}}')).toBe('no true');
+    await runtime.keepRunning(started.containerId);
+    expect(await inspect('{{.HostConfig.RestartPolicy.Name}}')).toBe('unless-stopped');
     expect(await inspect('{{.Name}}')).toBe(`/slipway-test-${runId}`);
 
     expect(await runtime.containerState(started.containerId)).toEqual({
@@ -479,7 +480,7 @@ describe('startWebContainer', { timeout: TEST_TIMEOUT_MS }, () => {
 
   it('reports a crashed container as not running, with its exit code', async () => {
     const started = await startWeb({ image: FIXTURE_IMAGES.webCrash });
-    // The restart policy brings it back each time; between restarts it is seen as exited.
+    // No restart policy before the release is live: the crash is final and seen as such.
     const state = await waitFor(async () => {
       const current = await runtime.containerState(started.containerId);
       return current !== null && !current.running ? current : null;
