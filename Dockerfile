@@ -1,23 +1,31 @@
 # syntax=docker/dockerfile:1
-# Build stage: install everything, generate the Prisma client, compile TypeScript.
-FROM node:24-slim AS build
+# All dependencies, plus Prisma's native engines (their download is an install script, which
+# npm 11 does not run by default, so it is run explicitly here).
+FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund && node node_modules/@prisma/engines/scripts/postinstall.js
+
+# Generate the Prisma client and compile TypeScript. Also the image of the one-shot migrate
+# service, which needs the Prisma CLI.
+FROM deps AS build
 COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx prisma generate && npm run build && npm prune --omit=dev
+RUN npx prisma generate && npm run build
 
-# Runtime stage: compiled code and production dependencies only, run as an unprivileged user.
+FROM node:24-slim AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# Runtime: compiled code and production dependencies only, as an unprivileged user.
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=prod-deps /app/package.json /app/package-lock.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/prisma ./prisma
-COPY --from=build /app/prisma.config.ts ./
 USER node
 EXPOSE 3000
 CMD ["node", "dist/main/api.js"]
