@@ -21,7 +21,6 @@ interface Channel {
   followers: Set<Follower>;
   cursor: bigint;
   timer: NodeJS.Timeout | null;
-  polling: boolean;
 }
 
 const terminal = new Set(['succeeded', 'failed', 'cancelled']);
@@ -107,13 +106,11 @@ export function createLogStreamService(deps: {
     }
     channel.timer = setTimeout(() => {
       channel.timer = null;
-      channel.polling = true;
       poll(deploymentId, channel)
         .catch((error: unknown) => {
           deps.logger.warn({ err: error, deploymentId }, 'log stream poll failed; retrying');
         })
         .finally(() => {
-          channel.polling = false;
           schedule(deploymentId, channel);
         });
     }, pollIntervalMs);
@@ -142,7 +139,7 @@ export function createLogStreamService(deps: {
       }
       let channel = channels.get(deploymentId);
       if (channel === undefined) {
-        channel = { followers: new Set(), cursor: follower.lastId, timer: null, polling: false };
+        channel = { followers: new Set(), cursor: follower.lastId, timer: null };
         channels.set(deploymentId, channel);
       }
       channel.followers.add(follower);
