@@ -21,6 +21,8 @@ interface Channel {
   followers: Set<Follower>;
   cursor: bigint;
   timer: NodeJS.Timeout | null;
+  /** A poll is running; the next one is scheduled when it ends, never two at once. */
+  inFlight: boolean;
 }
 
 const terminal = new Set(['succeeded', 'failed', 'cancelled']);
@@ -100,17 +102,21 @@ export function createLogStreamService(deps: {
   }
 
   function schedule(deploymentId: string, channel: Channel): void {
-    if (channel.timer !== null || channel.followers.size === 0) {
-      if (channel.followers.size === 0) channels.delete(deploymentId);
+    if (channel.followers.size === 0) {
+      if (channel.timer !== null) clearTimeout(channel.timer);
+      channels.delete(deploymentId);
       return;
     }
+    if (channel.timer !== null || channel.inFlight) return;
     channel.timer = setTimeout(() => {
       channel.timer = null;
+      channel.inFlight = true;
       poll(deploymentId, channel)
         .catch((error: unknown) => {
           deps.logger.warn({ err: error, deploymentId }, 'log stream poll failed; retrying');
         })
         .finally(() => {
+          channel.inFlight = false;
           schedule(deploymentId, channel);
         });
     }, pollIntervalMs);
@@ -139,7 +145,7 @@ export function createLogStreamService(deps: {
       }
       let channel = channels.get(deploymentId);
       if (channel === undefined) {
-        channel = { followers: new Set(), cursor: follower.lastId, timer: null };
+        channel = { followers: new Set(), cursor: follower.lastId, timer: null, inFlight: false };
         channels.set(deploymentId, channel);
       }
       channel.followers.add(follower);
