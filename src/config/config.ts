@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { parseSecretKey, SecretKeyError } from '../domain/secret-box.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const configSchema = z.object({
+export const configSchema = z.object({
   DATABASE_URL: z.url({
     protocol: /^postgres(ql)?$/,
     error: 'must be a postgresql:// URL',
@@ -19,6 +20,16 @@ const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
     .default('default'),
+  /** Seals secrets at rest (env vars, registry passwords); the API and the worker need the same. */
+  SLIPWAY_SECRET_KEY: z.string().transform((text, ctx) => {
+    try {
+      return parseSecretKey(text);
+    } catch (error) {
+      if (!(error instanceof SecretKeyError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+      return z.NEVER;
+    }
+  }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -32,7 +43,11 @@ export class ConfigError extends Error {
 
 /** Reads the environment once at start-up; any problem is reported all at once, readably. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  return parseEnv(configSchema, env);
+}
+
+export function parseEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+  const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.');

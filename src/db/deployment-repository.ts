@@ -1,4 +1,5 @@
 import type { DeploymentSettingsSnapshot } from '../schemas/deployment.js';
+import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { DeploymentRepository } from '../services/ports.js';
 import { toDeployment, toRelease, toSummary } from './deployment-mappers.js';
 import type { Database } from './prisma-client.js';
@@ -13,6 +14,7 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
       app: string;
       image: string;
       settings: DeploymentSettingsSnapshot;
+      envSnapshot: EnvSnapshot;
       idempotency?: { key: string; fingerprint: string };
     }) {
       try {
@@ -21,6 +23,7 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
             applicationId: input.applicationId,
             image: input.image,
             settings: input.settings,
+            envSnapshot: input.envSnapshot,
             idempotencyKey: input.idempotency?.key ?? null,
             requestFingerprint: input.idempotency?.fingerprint ?? null,
           },

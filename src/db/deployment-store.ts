@@ -6,14 +6,16 @@ import type {
   StoredStep,
 } from '../pipeline/deployment-store.js';
 import type { Database } from './prisma-client.js';
+import { openRunSecrets } from './run-secrets.js';
 
 /** Positions are shifted through negative numbers so the (deployment, position) key never clashes. */
 const shiftOffset = 1_000_000;
 
-export function createDeploymentStore(db: Database): DeploymentStore {
+/** `secretKey` (SLIPWAY_SECRET_KEY) opens the secrets a claimed deployment runs with. */
+export function createDeploymentStore(db: Database, secretKey: Buffer): DeploymentStore {
   return {
     async claim(deploymentId, workerId) {
-      return db.$transaction(async (tx) => {
+      const claim = await db.$transaction(async (tx) => {
         const target = await tx.deployment.findUnique({
           where: { id: deploymentId },
           include: { application: { select: { name: true } } },
@@ -47,8 +49,12 @@ export function createDeploymentStore(db: Database): DeploymentStore {
             image: fresh.image,
             settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
           },
+          sealedEnv: fresh.envSnapshot,
         } as const;
       });
+      if (claim.outcome !== 'claimed') return claim;
+      const secrets = await openRunSecrets(db, secretKey, claim.deployment, claim.sealedEnv);
+      return { outcome: 'claimed', deployment: { ...claim.deployment, ...secrets } };
     },
 
     async heartbeat(deploymentId, workerId) {

@@ -12,6 +12,17 @@ import type { ReleaseCommandService } from '../services/release-command-service.
 import errorHandler, { sendProblem, toProblem } from './plugins/error-handler.js';
 import { AppError } from '../domain/errors.js';
 import openapi from './plugins/openapi.js';
+import audit from './plugins/audit.js';
+import auth from './plugins/auth.js';
+import { auditRoutes } from './routes/audit.js';
+import { envRoutes } from './routes/env.js';
+import { registryCredentialRoutes } from './routes/registry-credentials.js';
+import { tokenRoutes } from './routes/tokens.js';
+import type { AccessService } from '../services/access-service.js';
+import type { AuditService } from '../services/audit-service.js';
+import type { EnvService } from '../services/env-service.js';
+import type { RegistryCredentialService } from '../services/registry-credential-service.js';
+import type { TokenService } from '../services/token-service.js';
 import { applicationRoutes } from './routes/applications.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -21,12 +32,21 @@ import { healthRoutes } from './routes/health.js';
 import { releaseCommandRoutes } from './routes/release-commands.js';
 import { settingsRoutes } from './routes/settings.js';
 
+export interface SecurityDependencies {
+  access: AccessService;
+  tokens: TokenService;
+  env: EnvService;
+  registryCredentials: RegistryCredentialService;
+  audit: AuditService;
+}
+
 export interface ServerDependencies {
   logger: FastifyBaseLogger;
   applications: ApplicationService;
   releaseCommands: ReleaseCommandService;
   deployments: DeploymentService;
   logStream: LogStreamService;
+  security: SecurityDependencies;
   metrics: Registry;
   health: HealthService;
   isDependencyUnavailable: (error: unknown) => boolean;
@@ -69,6 +89,9 @@ export async function buildServer(deps: ServerDependencies) {
   });
 
   await app.register(errorHandler, { isDependencyUnavailable: deps.isDependencyUnavailable });
+  // Before any route, so that every route gets its access policy (or start-up fails).
+  await app.register(auth, { access: deps.security.access });
+  await app.register(audit, { audit: deps.security.audit, access: deps.security.access });
   await app.register(openapi);
   await app.register(healthRoutes, { health: deps.health });
   await app.register(metricsRoutes, { metrics: deps.metrics });
@@ -81,6 +104,12 @@ export async function buildServer(deps: ServerDependencies) {
         deployments: deps.deployments,
         logStream: deps.logStream,
       });
+      await v1.register(envRoutes, { env: deps.security.env });
+      await v1.register(registryCredentialRoutes, {
+        credentials: deps.security.registryCredentials,
+      });
+      await v1.register(tokenRoutes, { tokens: deps.security.tokens });
+      await v1.register(auditRoutes, { audit: deps.security.audit });
     },
     { prefix: '/v1' },
   );

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadApiConfig } from '../config/api-config.js';
+import { ConfigError } from '../config/config.js';
 import { createDatabase } from '../db/prisma-client.js';
 import { buildServer } from '../http/build-server.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
@@ -6,7 +7,7 @@ import { composeServices } from './compose-services.js';
 import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadApiConfig();
   const logger = createLogger(config.LOG_LEVEL, 'slipway-api');
   const db = createDatabase(config.DATABASE_URL);
   const redis = createRedisConnection(config.REDIS_URL);
@@ -14,7 +15,10 @@ async function main(): Promise<void> {
     logger.warn({ err: error }, 'redis connection error');
   });
 
-  const services = composeServices(db, redis, { logger });
+  const services = composeServices(db, redis, {
+    logger,
+    security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
+  });
   const server = await buildServer({ logger, ...services });
 
   let closing = false;

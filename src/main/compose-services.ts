@@ -14,12 +14,13 @@ import { createDeploymentService } from '../services/deployment-service.js';
 import { createApplicationService } from '../services/application-service.js';
 import { createHealthService } from '../services/health-service.js';
 import { createReleaseCommandService } from '../services/release-command-service.js';
+import { composeSecurityServices, type SecuritySettings } from './compose-security.js';
 
 /** Wires repositories into services; the one place that knows which implementation backs what. */
 export function composeServices(
   db: Database,
   redis: Redis,
-  options: { logger: Logger; queuePrefix?: string },
+  options: { logger: Logger; security: SecuritySettings; queuePrefix?: string },
 ) {
   const applicationRepository = createApplicationRepository(db);
   const releaseCommandRepository = createReleaseCommandRepository(db);
@@ -31,6 +32,7 @@ export function composeServices(
     applications,
     releaseCommands: releaseCommandRepository,
   });
+  const security = composeSecurityServices(db, applications, options.security);
   const queue = createDeploymentQueue({
     connection: redis,
     ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
@@ -38,6 +40,7 @@ export function composeServices(
   const deployments = createDeploymentService({
     applications,
     deployments: createDeploymentRepository(db),
+    envVars: security.envVars,
     queue,
   });
   const health = createHealthService(
@@ -68,6 +71,7 @@ export function composeServices(
     releaseCommands,
     deployments,
     logStream,
+    security,
     metrics: createApiMetrics(createDeploymentStats(db)),
     health,
     isDependencyUnavailable: isConnectionError,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { createDatabase } from '../db/prisma-client.js';
 import { buildServer } from '../http/build-server.js';
@@ -12,7 +13,9 @@ export async function renderOpenApiDocument(): Promise<string> {
   const db = createDatabase('postgresql://unused.invalid/unused');
   const redis = createRedisConnection('redis://unused.invalid:6379', { lazy: true });
   const logger = pino({ level: 'silent' });
-  const services = composeServices(db, redis, { logger });
+  // Never used to authenticate or seal anything: the document does not depend on them.
+  const security = { adminToken: randomBytes(32).toString('hex'), secretKey: randomBytes(32) };
+  const services = composeServices(db, redis, { logger, security });
   const server = await buildServer({ logger, ...services });
   try {
     await server.ready();

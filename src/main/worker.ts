@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const queue = createDeploymentQueue({ connection: redis });
 
   const runner = createDeploymentRunner({
-    store: createDeploymentStore(db),
+    store: createDeploymentStore(db, config.SLIPWAY_SECRET_KEY),
     logs,
     runtime,
     instance: config.SLIPWAY_INSTANCE,

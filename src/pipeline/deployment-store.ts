@@ -4,6 +4,7 @@ import type {
   StepKind,
   StepStatus,
 } from '../schemas/deployment.js';
+import type { RegistryCredentials } from './container-runtime.js';
 
 export interface PlannedStep {
   kind: StepKind;
@@ -28,6 +29,12 @@ export interface ClaimedDeployment {
   applicationId: string;
   image: string;
   settings: DeploymentSettingsSnapshot;
+  /** Env vars of the release-command and web containers, as of the trigger; secrets opened. */
+  env: Record<string, string>;
+  /** Values masked as ***** in the deployment's log (secret env values, registry password). */
+  secretValues: string[];
+  /** Credentials for pulling the image, when the app has some for its registry. */
+  registryCredentials: RegistryCredentials | null;
 }
 
 export type ClaimResult =

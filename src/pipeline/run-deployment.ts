@@ -95,6 +95,7 @@ export async function runDeployment(
     deploymentId: deployment.id,
     store: deps.logs,
     ...deps.logLimits,
+    secrets: deployment.secretValues,
     onFlushError: (error) => {
       logger.error({ err: error }, 'could not store deployment log output; will retry');
     },
@@ -231,9 +232,13 @@ export async function runDeployment(
   async function pull(step: StoredStep): Promise<ImageInfo> {
     try {
       const image = await abortable(
-        runtime.pullImage(deployment.image, (line) => {
-          log.line(step.id, line);
-        }),
+        runtime.pullImage(
+          deployment.image,
+          (line) => {
+            log.line(step.id, line);
+          },
+          deployment.registryCredentials ?? undefined,
+        ),
         signal,
         () => interrupted(step.label),
       );
@@ -266,7 +271,9 @@ export async function runDeployment(
         role: 'release',
         stepId: step.id,
       }),
+      // The app's variables first, so what Slipway sets itself always wins.
       env: {
+        ...deployment.env,
         SLIPWAY_APP: deployment.app,
         SLIPWAY_DEPLOYMENT_ID: deployment.id,
         SLIPWAY_RELEASE_COMMAND: '1',
@@ -317,6 +324,7 @@ export async function runDeployment(
         role: 'web',
       }),
       env: {
+        ...deployment.env,
         SLIPWAY_APP: deployment.app,
         SLIPWAY_DEPLOYMENT_ID: deployment.id,
         PORT: String(choice.port),

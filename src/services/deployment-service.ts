@@ -9,6 +9,7 @@ import type {
 } from '../schemas/deployment.js';
 import type { ApplicationService, Page } from './application-service.js';
 import type { DeploymentQueue, DeploymentRepository } from './ports.js';
+import type { EnvVarRepository } from './security-ports.js';
 
 /** How long an Idempotency-Key keeps answering with its original deployment. */
 const idempotencyWindowMs = 24 * 3600 * 1000;
@@ -42,6 +43,7 @@ function decodeSequenceCursor(cursor: string): bigint {
 export function createDeploymentService(deps: {
   applications: Pick<ApplicationService, 'requireApp' | 'getSettings'>;
   deployments: DeploymentRepository;
+  envVars: Pick<EnvVarRepository, 'snapshot'>;
   queue: DeploymentQueue;
   onEnqueueFailure?: (error: unknown, deploymentId: string) => void;
 }) {
@@ -85,6 +87,8 @@ export function createDeploymentService(deps: {
         if (earlier !== null) return { deployment: earlier, replayed: true };
       }
       const { webContainer, startupProbe, releaseCommands } = await applications.getSettings(app);
+      // Frozen with the settings: later changes to the variables do not reach this deployment.
+      const envSnapshot = await deps.envVars.snapshot(owner.id);
       const deployment = await deployments.create({
         applicationId: owner.id,
         app: owner.name,
@@ -98,6 +102,7 @@ export function createDeploymentService(deps: {
             timeoutSeconds,
           })),
         },
+        envSnapshot,
         ...(idempotencyKey === undefined
           ? {}
           : { idempotency: { key: idempotencyKey, fingerprint } }),

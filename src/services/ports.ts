@@ -11,6 +11,7 @@ import type {
   DeploymentSummary,
   Release,
 } from '../schemas/deployment.js';
+import type { EnvSnapshot } from '../schemas/env-var.js';
 
 /** An application with the settings stored on it. */
 export interface ApplicationRecord extends Application {
@@ -110,6 +111,8 @@ export interface DeploymentRepository {
     image: string;
     settings: DeploymentSettingsSnapshot;
     idempotency?: { key: string; fingerprint: string };
+    /** The app's env vars at trigger time, secret values still sealed. */
+    envSnapshot: EnvSnapshot;
   }): Promise<Deployment | null>;
   findByIdempotencyKey(applicationId: string, key: string): Promise<IdempotencyRecord | null>;
   /** Frees an expired key so a new request can use it. */

@@ -7,6 +7,7 @@ import { buildServer, type SlipwayServer } from '../../src/http/build-server.js'
 import { composeServices } from '../../src/main/compose-services.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { sendTokenByDefault, testSecurity } from '../support/test-server.js';
 import { expectJson, expectNoLeak, expectProblem, parseBody } from './helpers.js';
 
 /** Nothing listens on port 1, so connections are refused at once. */
@@ -57,9 +58,11 @@ async function wire(options: {
   // Connection errors are expected here; without a listener ioredis reports them as unhandled.
   redis.on('error', () => {});
   const logger = pino({ level: 'silent' });
-  const services = composeServices(db, redis, { logger });
+  const security = testSecurity();
+  const services = composeServices(db, redis, { logger, security });
   const server = await buildServer({ logger, ...services });
   await server.ready();
+  sendTokenByDefault(server, security.adminToken);
   const close = async () => {
     await server.close();
     await services.close();

@@ -111,6 +111,8 @@ test('SIGTERM shuts the API down gracefully with exit code 0', async () => {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    SLIPWAY_ADMIN_TOKEN: 'process-test-admin-token-0123456789abcdef',
+    SLIPWAY_SECRET_KEY: '0123456789abcdef'.repeat(4),
   });
 
   let healthy = false;

@@ -1,9 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
+const secretKeyHex = '0123456789abcdef'.repeat(4);
+
 const base = {
   DATABASE_URL: 'postgresql://slipway:secret@db.internal:5432/slipway',
   REDIS_URL: 'redis://redis.internal:6379',
+  SLIPWAY_SECRET_KEY: secretKeyHex,
 };
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -20,6 +23,7 @@ describe('loadConfig', () => {
   test('defaults: PORT 3000, HOST 0.0.0.0, LOG_LEVEL info', () => {
     expect(loadConfig({ ...base })).toEqual({
       ...base,
+      SLIPWAY_SECRET_KEY: Buffer.from(secretKeyHex, 'hex'),
       PORT: 3000,
       HOST: '0.0.0.0',
       LOG_LEVEL: 'info',
@@ -41,6 +45,7 @@ describe('loadConfig', () => {
       'PORT',
       'REDIS_URL',
       'SLIPWAY_INSTANCE',
+      'SLIPWAY_SECRET_KEY',
     ]);
   });
 

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { bearerSecurityScheme } from './auth.js';
 
 export const apiVersion = '0.1.0';
 
@@ -21,8 +22,22 @@ async function openapiPlugin(app: FastifyInstance) {
         { name: 'settings', description: 'Web container and startup probe settings' },
         { name: 'release-commands', description: 'Commands run before each release goes live' },
         { name: 'deployments', description: 'Deploy images and follow their progress' },
+        { name: 'env', description: 'Environment variables and secrets of the containers' },
+        { name: 'registry-credentials', description: 'Credentials the pull step uses' },
+        { name: 'tokens', description: 'API tokens and their scopes' },
+        { name: 'audit', description: 'Who changed what, when, from where' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
+      components: {
+        securitySchemes: {
+          [bearerSecurityScheme]: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API token: the bootstrap admin token (SLIPWAY_ADMIN_TOKEN) or one issued by POST /v1/tokens',
+          },
+        },
+      },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,

@@ -1,0 +1,59 @@
+import type { EnvVar as EnvVarRow } from '../generated/prisma/client.js';
+import type { EnvSnapshot } from '../schemas/env-var.js';
+import type { EnvVarRepository, StoredEnvVar } from '../services/security-ports.js';
+import type { Database } from './prisma-client.js';
+
+function toEnvVar(row: EnvVarRow): StoredEnvVar {
+  return {
+    name: row.name,
+    secret: row.secret,
+    value: row.value,
+    sealedValue: row.sealedValue,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function createEnvVarRepository(db: Database): EnvVarRepository {
+  return {
+    async list(applicationId) {
+      const rows = await db.envVar.findMany({ where: { applicationId }, orderBy: { name: 'asc' } });
+      return rows.map(toEnvVar);
+    },
+
+    async put(applicationId, name, value, assertCanAdd) {
+      return db.$transaction(async (tx) => {
+        // Serialises changes to one app's variables, so the count check cannot be raced past.
+        await tx.$queryRaw`SELECT id FROM applications WHERE id = ${applicationId}::uuid FOR UPDATE`;
+        const existing = await tx.envVar.findUnique({
+          where: { applicationId_name: { applicationId, name } },
+          select: { name: true },
+        });
+        if (existing === null) assertCanAdd(await tx.envVar.count({ where: { applicationId } }));
+        const data = value.secret
+          ? { secret: true, value: null, sealedValue: value.sealedValue }
+          : { secret: false, value: value.value, sealedValue: null };
+        const row = await tx.envVar.upsert({
+          where: { applicationId_name: { applicationId, name } },
+          create: { applicationId, name, ...data },
+          update: data,
+        });
+        return { envVar: toEnvVar(row), created: existing === null };
+      });
+    },
+
+    async delete(applicationId, name) {
+      const { count } = await db.envVar.deleteMany({ where: { applicationId, name } });
+      return count > 0;
+    },
+
+    async snapshot(applicationId) {
+      const rows = await db.envVar.findMany({ where: { applicationId }, orderBy: { name: 'asc' } });
+      return rows.map((row): EnvSnapshot[number] =>
+        row.secret
+          ? { name: row.name, secret: true, sealedValue: row.sealedValue ?? '' }
+          : { name: row.name, secret: false, value: row.value ?? '' },
+      );
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { StoredToken, TokenRepository } from '../services/security-ports.js';
+import type { Database } from './prisma-client.js';
+
+const withApps = {
+  apps: { include: { application: { select: { id: true, name: true } } } },
+} as const;
+
+interface TokenRow {
+  id: string;
+  name: string;
+  scope: 'admin' | 'deploy';
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  apps: { application: { id: string; name: string } }[];
+}
+
+function toToken(row: TokenRow): StoredToken {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    prefix: row.prefix,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    apps: row.apps
+      .map(({ application }) => application)
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+export function createTokenRepository(db: Database): TokenRepository {
+  return {
+    async create(input) {
+      const row = await db.apiToken.create({
+        data: {
+          name: input.name,
+          scope: input.scope,
+          secretHash: input.hash,
+          prefix: input.displayPrefix,
+          apps: { create: input.applicationIds.map((applicationId) => ({ applicationId })) },
+        },
+        include: withApps,
+      });
+      return toToken(row);
+    },
+
+    async list() {
+      const rows = await db.apiToken.findMany({
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        include: withApps,
+      });
+      return rows.map(toToken);
+    },
+
+    async findByHash(hash) {
+      const row = await db.apiToken.findUnique({ where: { secretHash: hash }, include: withApps });
+      return row === null ? null : toToken(row);
+    },
+
+    async touch(id, at) {
+      await db.apiToken.updateMany({ where: { id }, data: { lastUsedAt: at } });
+    },
+
+    async delete(id) {
+      const { count } = await db.apiToken.deleteMany({ where: { id } });
+      return count > 0;
+    },
+  };
+}
