@@ -49,8 +49,12 @@ export function createApplicationRepository(db: Database): ApplicationRepository
     },
 
     async delete(name) {
-      const { count } = await db.application.deleteMany({ where: { name } });
-      return count > 0;
+      // One statement, so a deployment triggered concurrently cannot slip in between check and delete.
+      const { count } = await db.application.deleteMany({
+        where: { name, deployments: { none: { status: { in: ['queued', 'running'] } } } },
+      });
+      if (count > 0) return 'deleted';
+      return (await db.application.count({ where: { name } })) === 0 ? 'missing' : 'busy';
     },
 
     async updateSettings(name, change) {

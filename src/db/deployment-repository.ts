@@ -3,7 +3,8 @@ import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { DeploymentRepository } from '../services/ports.js';
 import { toDeployment, toRelease, toSummary } from './deployment-mappers.js';
 import type { Database } from './prisma-client.js';
-import { isUniqueViolation } from './prisma-errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.js';
+import { AppError } from '../domain/errors.js';
 
 const stepOrder = { position: 'asc' as const };
 
@@ -32,6 +33,10 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
       } catch (error) {
         // Only the (app, idempotency key) index can clash here: another request won the race.
         if (input.idempotency !== undefined && isUniqueViolation(error)) return null;
+        // The application was deleted between the lookup and this insert.
+        if (isForeignKeyViolation(error)) {
+          throw new AppError('APP_NOT_FOUND', `no application named "${input.app}"`, { cause: error });
+        }
         throw error;
       }
     },

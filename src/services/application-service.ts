@@ -76,8 +76,16 @@ export function createApplicationService(deps: {
       return updated;
     },
 
+    /** The live container, if any, is removed by the worker's reconciler as an orphan. */
     async remove(name: string): Promise<void> {
-      if (!(await applications.delete(name))) throw appNotFound(name);
+      const result = await applications.delete(name);
+      if (result === 'missing') throw appNotFound(name);
+      if (result === 'busy') {
+        throw new AppError(
+          'APP_BUSY',
+          `application "${name}" has a deployment queued or running; cancel it or wait for it to finish`,
+        );
+      }
     },
 
     async getSettings(name: string): Promise<AppSettings> {

@@ -27,7 +27,8 @@ export interface ApplicationRepository {
   findByName(name: string): Promise<ApplicationRecord | null>;
   /** Null when the app does not exist. Throws APP_NAME_TAKEN on a rename clash. */
   update(name: string, patch: UpdateApplication): Promise<Application | null>;
-  delete(name: string): Promise<boolean>;
+  /** Refuses ("busy") while a deployment of the app is queued or running. */
+  delete(name: string): Promise<'deleted' | 'missing' | 'busy'>;
   /**
    * Read-modify-write of the settings under a row lock, so concurrent partial updates never lose
    * each other's fields. `change` may throw to abort. Null when the app does not exist.

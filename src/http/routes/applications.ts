@@ -73,9 +73,11 @@ export const applicationRoutes: FastifyPluginAsyncZod<{
     {
       schema: {
         tags,
-        summary: 'Delete an application and its settings',
+        summary: 'Delete an application, its settings and deployment history',
+        description:
+          'Refused with 409 while a deployment is queued or running. The live web container is removed by the worker shortly after.',
         params: appParamsSchema,
-        response: { 204: z.undefined().describe('Deleted'), ...problemResponses(400, 404) },
+        response: { 204: z.undefined().describe('Deleted'), ...problemResponses(400, 404, 409) },
       },
     },
     async (request, reply) => {
