@@ -111,9 +111,9 @@ export interface DeploymentRepository {
     app: string;
     image: string;
     settings: DeploymentSettingsSnapshot;
-    idempotency?: { key: string; fingerprint: string };
     /** The app's env vars at trigger time, secret values still sealed. */
     envSnapshot: EnvSnapshot;
+    idempotency?: { key: string; fingerprint: string };
   }): Promise<Deployment | null>;
   findByIdempotencyKey(applicationId: string, key: string): Promise<IdempotencyRecord | null>;
   /** Frees an expired key so a new request can use it. */

@@ -14,7 +14,6 @@ interface PendingEntry {
   action: AuditAction;
   /** Resolved before the handler runs, so a deleted or renamed app is still identified. */
   app: AppRef | null;
-  createdId: string | null;
 }
 
 /**
@@ -29,39 +28,22 @@ async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
     const policy = request.routeOptions.config.policy;
     if (policy === undefined || policy.access === 'public' || policy.audit === undefined) return;
     const target = policy.access === 'app' ? await findRouteApp(request, policy, access) : null;
-    pending.set(request, { action: policy.audit, app: target, createdId: null });
+    pending.set(request, { action: policy.audit, app: target });
   });
 
-  // The id of what a request created (an app, a deployment, a token) is only in the response.
+  // Written before the response leaves, so a client that sees the change also finds its entry.
   app.addHook('onSend', async (request, reply, payload) => {
     const entry = pending.get(request);
-    const type = reply.getHeader('content-type');
-    if (
-      entry !== undefined &&
-      reply.statusCode === 201 &&
-      typeof payload === 'string' &&
-      typeof type === 'string' &&
-      type.startsWith('application/json')
-    ) {
-      entry.createdId = idOf(payload);
-    }
-    return payload;
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
-    const entry = pending.get(request);
-    if (entry === undefined || reply.statusCode < 200 || reply.statusCode >= 300) return;
+    if (entry === undefined || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
     const principal = request.principal;
-    if (principal === null) return;
+    if (principal === null) return payload;
+    const createdId = createdIdOf(reply.statusCode, reply.getHeader('content-type'), payload);
     try {
       await audit.record({
         actor: { tokenId: principal.tokenId, name: principal.name },
         action: entry.action,
-        app: entry.app ?? createdApp(entry, request.body),
-        target: {
-          ...routeParams(request),
-          ...(entry.createdId === null ? {} : { createdId: entry.createdId }),
-        },
+        app: entry.app ?? createdApp(entry.action, createdId, request.body),
+        target: { ...routeParams(request), ...(createdId === null ? {} : { createdId }) },
         body: request.body,
         address: request.ip,
         requestId: request.id,
@@ -73,7 +55,15 @@ async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
         'could not record an audit event',
       );
     }
+    return payload;
   });
+}
+
+/** The id of what a request created (201: an app, a token) or started (202: a deployment). */
+function createdIdOf(status: number, contentType: unknown, payload: unknown): string | null {
+  if (status !== 201 && status !== 202) return null;
+  if (typeof payload !== 'string' || typeof contentType !== 'string') return null;
+  return contentType.startsWith('application/json') ? idOf(payload) : null;
 }
 
 function idOf(payload: string): string | null {
@@ -91,15 +81,15 @@ function idOf(payload: string): string | null {
 }
 
 /** A newly created app is its own target: its id from the response, its name from the body. */
-function createdApp(entry: PendingEntry, body: unknown): AppRef | null {
-  if (entry.action !== 'app.create' || entry.createdId === null) return null;
+function createdApp(action: AuditAction, createdId: string | null, body: unknown): AppRef | null {
+  if (action !== 'app.create' || createdId === null) return null;
   if (
     typeof body === 'object' &&
     body !== null &&
     'name' in body &&
     typeof body.name === 'string'
   ) {
-    return { id: entry.createdId, name: body.name };
+    return { id: createdId, name: body.name };
   }
   return null;
 }
