@@ -11,6 +11,7 @@ const tag = '[\\w][\\w.-]{0,127}';
 const digest = 'sha256:[a-f0-9]{64}';
 
 const referencePattern = new RegExp(`^(?:(${host})/)?(${path})(?::(${tag}))?(?:@(${digest}))?$`);
+const pathComponentPattern = new RegExp(`^${pathComponent}$`);
 
 export const maxImageReferenceLength = 512;
 
@@ -32,6 +33,8 @@ export function parseImageReference(reference: string): ImageReference | null {
   let repository = matchedRepository;
   // "localhost/x" or "a.b/x" or "host:5000/x" name a registry; "library/x" does not.
   if (registry !== undefined && !/[.:]|^localhost$|^\[/.test(registry)) {
+    // Not a registry after all, so it obeys the path rules ("UPPER/case" is no valid repository).
+    if (!pathComponentPattern.test(registry)) return null;
     repository = `${registry}/${repository}`;
     registry = undefined;
   }

@@ -126,7 +126,8 @@ export function createLogWriter(options: LogWriterOptions) {
     }
     for (const [stepId, budget] of budgets) {
       let upToId: bigint | null = null;
-      let dropped = budget.omittedPending;
+      const omittedInMemory = budget.omittedPending;
+      let dropped = omittedInMemory;
       while (budget.storedTailBytes > tailLimit && budget.storedTail.length > 1) {
         const oldest = budget.storedTail.shift();
         if (oldest === undefined) break;
@@ -136,7 +137,8 @@ export function createLogWriter(options: LogWriterOptions) {
       }
       if (dropped > 0) {
         await store.dropTail(stepId, upToId, dropped);
-        budget.omittedPending = 0;
+        // Only what was counted: output trimmed in memory while dropTail ran goes in the next one.
+        budget.omittedPending -= omittedInMemory;
       }
     }
   }

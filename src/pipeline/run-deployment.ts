@@ -201,6 +201,11 @@ export async function runDeployment(
       timeouts.set(step.id, settings.releaseCommands[index]?.timeoutSeconds ?? 1800);
     }
 
+    if (!chooseWebPort(settings.webContainer.port, image.exposedTcpPorts).ok) {
+      // Without a port it can never start: fail its start step now (start() fails before starting
+      // anything), so no release command, a migration say, changes anything for it first.
+      await runStep(startStep, () => start(startStep, image));
+    }
     for (const step of [...imageSteps, ...appSteps]) {
       await runStep(step, () => releaseCommand(step, image, timeouts.get(step.id) ?? 1800), {
         status: 'succeeded',
