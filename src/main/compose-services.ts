@@ -36,6 +36,9 @@ export function composeServices(
   const queue = createDeploymentQueue({
     connection: redis,
     ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
+    onError: (error) => {
+      options.logger.warn({ err: error }, 'deployment queue error');
+    },
   });
   const deployments = createDeploymentService({
     applications,

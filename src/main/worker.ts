@@ -27,7 +27,12 @@ async function main(): Promise<void> {
   const runtime = createDockerRuntime();
   const logs = createLogStore(db);
   const metrics = createWorkerMetrics();
-  const queue = createDeploymentQueue({ connection: redis });
+  const queue = createDeploymentQueue({
+    connection: redis,
+    onError: (error) => {
+      logger.warn({ err: error }, 'deployment queue error');
+    },
+  });
 
   const runner = createDeploymentRunner({
     store: createDeploymentStore(db, config.SLIPWAY_SECRET_KEY),

@@ -115,7 +115,8 @@ export function createLogWriter(options: LogWriterOptions) {
     }
   }
 
-  async function writeBatch(batch: (LogChunkToStore & { bytes: number })[]): Promise<void> {
+  /** Stores a batch; on failure nothing of it counts as stored, so it can be retried as a whole. */
+  async function appendBatch(batch: (LogChunkToStore & { bytes: number })[]): Promise<void> {
     const ids = await store.append(batch.map(({ bytes: _bytes, ...chunk }) => chunk));
     for (const [index, chunk] of batch.entries()) {
       const id = ids[index];
@@ -124,36 +125,47 @@ export function createLogWriter(options: LogWriterOptions) {
       budget.storedTail.push({ id, bytes: chunk.bytes });
       budget.storedTailBytes += chunk.bytes;
     }
+  }
+
+  /**
+   * Drops stored tail chunks beyond each step's budget. State changes only after the store
+   * confirms, so a failed drop is simply tried again at the next flush (never counted twice).
+   */
+  async function trimStoredTails(): Promise<void> {
     for (const [stepId, budget] of budgets) {
+      let count = 0;
+      let bytes = 0;
       let upToId: bigint | null = null;
-      const omittedInMemory = budget.omittedPending;
-      let dropped = omittedInMemory;
-      while (budget.storedTailBytes > tailLimit && budget.storedTail.length > 1) {
-        const oldest = budget.storedTail.shift();
+      while (budget.storedTailBytes - bytes > tailLimit && count < budget.storedTail.length - 1) {
+        const oldest = budget.storedTail[count];
         if (oldest === undefined) break;
-        budget.storedTailBytes -= oldest.bytes;
-        dropped += oldest.bytes;
+        bytes += oldest.bytes;
         upToId = oldest.id;
+        count += 1;
       }
-      if (dropped > 0) {
-        await store.dropTail(stepId, upToId, dropped);
-        // Only what was counted: output trimmed in memory while dropTail ran goes in the next one.
-        budget.omittedPending -= omittedInMemory;
-      }
+      const omittedInMemory = budget.omittedPending;
+      if (bytes + omittedInMemory === 0) continue;
+      await store.dropTail(stepId, upToId, bytes + omittedInMemory);
+      budget.storedTail.splice(0, count);
+      budget.storedTailBytes -= bytes;
+      // Only what was counted: output trimmed in memory while dropTail ran goes in the next one.
+      budget.omittedPending -= omittedInMemory;
     }
   }
 
   async function flushOnce(): Promise<void> {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    try {
-      await writeBatch(batch);
-    } catch (error) {
-      // Put the batch back in front so nothing is lost or reordered; the next tick retries.
-      pending = [...batch, ...pending];
-      throw error;
+    if (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      try {
+        await appendBatch(batch);
+      } catch (error) {
+        // Put the batch back in front so nothing is lost or reordered; the next tick retries.
+        pending = [...batch, ...pending];
+        throw error;
+      }
     }
+    await trimStoredTails();
   }
 
   function flush(): Promise<void> {

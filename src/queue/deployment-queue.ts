@@ -12,6 +12,8 @@ export interface QueueOptions {
   connection: Redis;
   /** Key prefix; tests use their own so parallel files never share a queue. */
   prefix?: string;
+  /** Connection trouble is reported here (BullMQ would otherwise print it to stderr). */
+  onError: (error: Error) => void;
 }
 
 export interface ManagedDeploymentQueue extends DeploymentQueue {
@@ -26,10 +28,13 @@ export function createDeploymentQueue(options: QueueOptions): ManagedDeploymentQ
   // never talks to Redis.
   let queue: Queue<DeploymentJobData> | undefined;
   const getQueue = () => {
-    queue ??= new Queue<DeploymentJobData>(deploymentQueueName, {
-      connection: options.connection,
-      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-    });
+    if (queue === undefined) {
+      queue = new Queue<DeploymentJobData>(deploymentQueueName, {
+        connection: options.connection,
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+      });
+      queue.on('error', options.onError);
+    }
     return queue;
   };
 
