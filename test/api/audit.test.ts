@@ -154,6 +154,32 @@ describe('the audit log', () => {
     });
   });
 
+  test('an accepted cancel of a running deployment (202) names the deployment once', async () => {
+    await createApp(t.server, 'audit-running');
+    const triggered = await t.server.inject({
+      method: 'POST',
+      url: '/v1/apps/audit-running/deployments',
+      payload: { image: FIXTURE_IMAGES.webV1 },
+    });
+    const { id } = z.object({ id: z.uuid() }).loose().parse(JSON.parse(triggered.body));
+    await t.db.deployment.update({
+      where: { id },
+      data: { status: 'running', startedAt: new Date() },
+    });
+    const cancelled = await t.server.inject({
+      method: 'POST',
+      url: `/v1/deployments/${id}/cancel`,
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(202);
+    expect((await auditOf('/v1/apps/audit-running/audit'))[0]).toMatchObject({
+      action: 'deployment.cancel',
+      app: 'audit-running',
+      target: { id },
+    });
+    const [latest] = await auditOf('/v1/apps/audit-running/audit');
+    expect(latest?.target).toEqual({ id });
+  });
+
   test('failed and read-only requests are not recorded', async () => {
     await createApp(t.server, 'audit-quiet');
     const count = async () => (await auditOf('/v1/apps/audit-quiet/audit')).length;

@@ -37,13 +37,18 @@ async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
     if (entry === undefined || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
     const principal = request.principal;
     if (principal === null) return payload;
-    const createdId = createdIdOf(reply.statusCode, reply.getHeader('content-type'), payload);
+    const params = routeParams(request);
+    // A request on an existing thing (e.g. an accepted cancel, 202) names it already.
+    const createdId =
+      params.id === undefined
+        ? createdIdOf(reply.statusCode, reply.getHeader('content-type'), payload)
+        : null;
     try {
       await audit.record({
         actor: { tokenId: principal.tokenId, name: principal.name },
         action: entry.action,
         app: entry.app ?? createdApp(entry.action, createdId, request.body),
-        target: { ...routeParams(request), ...(createdId === null ? {} : { createdId }) },
+        target: { ...params, ...(createdId === null ? {} : { createdId }) },
         body: request.body,
         address: request.ip,
         requestId: request.id,
