@@ -201,31 +201,28 @@ describe('an application deleted while a release command is being appended', () 
   // src/db/release-command-repository.ts append(): `if (!(await lockApplication(tx, applicationId)))
   // throw <not found>` (e.g. return null and let the service throw appNotFound). Remove `.fails`
   // once fixed.
-  test(
-    'append to a just-deleted app fails with APP_NOT_FOUND, not a database error',
-    async () => {
-      const app = await createApp(t.server, 'vanishing');
-      const record: ApplicationRecord = {
-        ...app,
-        webContainer: { port: null },
-        startupProbe: { ...defaultProbe },
-      };
-      expect(
-        (await t.server.inject({ method: 'DELETE', url: '/v1/apps/vanishing' })).statusCode,
-      ).toBe(204);
+  test('append to a just-deleted app fails with APP_NOT_FOUND, not a database error', async () => {
+    const app = await createApp(t.server, 'vanishing');
+    const record: ApplicationRecord = {
+      ...app,
+      webContainer: { port: null },
+      startupProbe: { ...defaultProbe },
+    };
+    expect(
+      (await t.server.inject({ method: 'DELETE', url: '/v1/apps/vanishing' })).statusCode,
+    ).toBe(204);
 
-      const service = createReleaseCommandService({
-        applications: { requireApp: () => Promise.resolve(record) },
-        releaseCommands: createReleaseCommandRepository(t.db),
-      });
-      const outcome = await service
-        .append('vanishing', { label: 'late', command: 'true', timeoutSeconds: 5 })
-        .then(
-          () => 'stored',
-          (error: unknown) => error,
-        );
-      expect(outcome).toBeInstanceOf(AppError);
-      expect(outcome instanceof AppError ? outcome.code : undefined).toBe('APP_NOT_FOUND');
-    },
-  );
+    const service = createReleaseCommandService({
+      applications: { requireApp: () => Promise.resolve(record) },
+      releaseCommands: createReleaseCommandRepository(t.db),
+    });
+    const outcome = await service
+      .append('vanishing', { label: 'late', command: 'true', timeoutSeconds: 5 })
+      .then(
+        () => 'stored',
+        (error: unknown) => error,
+      );
+    expect(outcome).toBeInstanceOf(AppError);
+    expect(outcome instanceof AppError ? outcome.code : undefined).toBe('APP_NOT_FOUND');
+  });
 });

@@ -417,7 +417,9 @@ describe('startWebContainer', { timeout: TEST_TIMEOUT_MS }, () => {
       '127.0.0.1',
     );
     // Restarts stay off until the release is live, so a crash during the probe stays visible.
-    expect(await inspect('{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Init}}')).toBe('no true');
+    expect(await inspect('{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Init}}')).toBe(
+      'no true',
+    );
     await runtime.keepRunning(started.containerId);
     expect(await inspect('{{.HostConfig.RestartPolicy.Name}}')).toBe('unless-stopped');
     expect(await inspect('{{.Name}}')).toBe(`/slipway-test-${runId}`);
