@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseSecretKey, SecretKeyError } from '../domain/secret-box.js';
 
@@ -46,7 +47,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseEnv(configSchema, env);
 }
 
-export function parseEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+/** Secrets may come from files (Docker/Kubernetes secrets) as NAME_FILE instead of NAME. */
+const fileBackedVariables = ['SLIPWAY_ADMIN_TOKEN', 'SLIPWAY_SECRET_KEY'] as const;
+
+function withFileSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  for (const name of fileBackedVariables) {
+    const path = env[`${name}_FILE`];
+    if (path === undefined || path === '' || (env[name] ?? '') !== '') continue;
+    try {
+      resolved[name] = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(
+        `Invalid configuration:\n  ${name}_FILE: cannot read ${path}: ${reason}`,
+      );
+    }
+  }
+  return resolved;
+}
+
+export function parseEnv<T>(schema: z.ZodType<T>, rawEnv: NodeJS.ProcessEnv): T {
+  const env = withFileSecrets(rawEnv);
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
