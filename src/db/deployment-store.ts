@@ -24,22 +24,27 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
         // One claim at a time per application, so two workers can never both pass the check below.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${target.applicationId}))`;
         const fresh = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
-        if (fresh.status !== 'queued') {
+        // This worker's own claim whose answer a dropped connection lost: the retried claim takes
+        // it up again (the runner never runs one deployment twice at once).
+        const reclaim = fresh.status === 'running' && fresh.workerId === workerId;
+        if (fresh.status !== 'queued' && !reclaim) {
           return { outcome: 'not-claimable', status: fresh.status } as const;
         }
-        const earlier = await tx.deployment.count({
-          where: {
-            applicationId: fresh.applicationId,
-            sequence: { lt: fresh.sequence },
-            status: { in: ['queued', 'running'] },
-          },
-        });
-        if (earlier > 0) return { outcome: 'blocked' } as const;
-        const now = new Date();
-        await tx.deployment.update({
-          where: { id: deploymentId },
-          data: { status: 'running', startedAt: now, workerId, heartbeatAt: now },
-        });
+        if (!reclaim) {
+          const earlier = await tx.deployment.count({
+            where: {
+              applicationId: fresh.applicationId,
+              sequence: { lt: fresh.sequence },
+              status: { in: ['queued', 'running'] },
+            },
+          });
+          if (earlier > 0) return { outcome: 'blocked' } as const;
+          const now = new Date();
+          await tx.deployment.update({
+            where: { id: deploymentId },
+            data: { status: 'running', startedAt: now, workerId, heartbeatAt: now },
+          });
+        }
         return {
           outcome: 'claimed',
           deployment: {

@@ -12,17 +12,63 @@ export function isForeignKeyViolation(error: unknown): boolean {
 const connectionErrorCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 const connectionErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
+/** What the pg driver adapter reports (meta.driverAdapterError.cause) when the link is the problem. */
+const adapterConnectionKinds = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'TlsConnectionError',
+]);
+
+/**
+ * SQLSTATEs of a lost or refused session: connection exceptions (class 08), the backend being
+ * terminated or the server shutting down or starting (57P01–57P03), too many connections (53300).
+ */
+function isConnectionSqlState(code: string, message: string): boolean {
+  if (code.startsWith('08') || code === '53300') return true;
+  if (code === '57P01' || code === '57P02' || code === '57P03') return true;
+  // 55000 is a broad class; only its "database … is not currently accepting connections" form.
+  return code === '55000' && /not currently accepting connections/i.test(message);
+}
+
+/**
+ * With a driver adapter, Prisma reports a dropped connection as an ordinary request error (P2010,
+ * P2039, …) and puts the driver's own error in meta.driverAdapterError.cause.
+ */
+function isAdapterConnectionError(meta: Record<string, unknown> | undefined): boolean {
+  const adapterError = meta?.driverAdapterError;
+  if (typeof adapterError !== 'object' || adapterError === null || !('cause' in adapterError)) {
+    return false;
+  }
+  const cause = adapterError.cause;
+  if (typeof cause !== 'object' || cause === null) return false;
+  const kind = 'kind' in cause && typeof cause.kind === 'string' ? cause.kind : '';
+  if (adapterConnectionKinds.has(kind)) return true;
+  const code =
+    'originalCode' in cause && typeof cause.originalCode === 'string' ? cause.originalCode : '';
+  const message =
+    'originalMessage' in cause && typeof cause.originalMessage === 'string'
+      ? cause.originalMessage
+      : '';
+  return isConnectionSqlState(code, message);
+}
+
 /** True when the database could not be reached, as opposed to a query it rejected. */
 export function isConnectionError(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    return connectionErrorCodes.has(error.code);
+    return connectionErrorCodes.has(error.code) || isAdapterConnectionError(error.meta);
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && connectionErrnos.has(code)) return true;
     if (/connect|terminat|Connection/i.test(error.message) && !(error instanceof AppError)) {
-      return error.cause === undefined ? /ECONN|timeout|terminat/i.test(error.message) : true;
+      // "Client has encountered a connection error and is not queryable": pg, in a transaction
+      // whose connection was terminated.
+      return error.cause === undefined
+        ? /ECONN|timeout|terminat|not queryable/i.test(error.message)
+        : true;
     }
   }
   return false;

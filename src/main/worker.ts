@@ -5,6 +5,10 @@ import { loadWorkerConfig } from '../config/worker-config.js';
 import { createDeploymentStore, createRecoveryStore } from '../db/deployment-store.js';
 import { createLogStore } from '../db/log-store.js';
 import { createDatabase } from '../db/prisma-client.js';
+import {
+  withDeploymentStoreRetries,
+  withLogStoreRetries,
+} from '../db/retrying-deployment-store.js';
 import { createDockerRuntime } from '../docker/docker-runtime.js';
 import { createWorkerMetrics } from '../metrics/worker-metrics.js';
 import { createDeploymentQueue } from '../queue/deployment-queue.js';
@@ -25,7 +29,8 @@ async function main(): Promise<void> {
     logger.warn({ err: error }, 'redis connection error');
   });
   const runtime = createDockerRuntime();
-  const logs = createLogStore(db);
+  // Writes ride out a database blip (retried with back-off) instead of failing the deployment.
+  const logs = withLogStoreRetries(createLogStore(db), { logger });
   const metrics = createWorkerMetrics();
   const queue = createDeploymentQueue({
     connection: redis,
@@ -35,7 +40,9 @@ async function main(): Promise<void> {
   });
 
   const runner = createDeploymentRunner({
-    store: createDeploymentStore(db, config.SLIPWAY_SECRET_KEY),
+    store: withDeploymentStoreRetries(createDeploymentStore(db, config.SLIPWAY_SECRET_KEY), {
+      logger,
+    }),
     logs,
     runtime,
     instance: config.SLIPWAY_INSTANCE,
@@ -54,14 +61,21 @@ async function main(): Promise<void> {
     logger,
     lostAfterMs: config.WORKER_LOST_AFTER_SECONDS * 1000,
     requeueAfterMs: 5000,
+    isRunningHere: (deploymentId) => runner.isRunning(deploymentId),
   });
+  // One pass at a time: a pass that waits on slow container stops must not overlap the next.
+  let reconciling = false;
   const reconcile = async () => {
+    if (reconciling) return;
+    reconciling = true;
     try {
       const report = await reconciler.reconcile();
       if (report.lost + report.requeued + report.orphansRemoved > 0)
         logger.info(report, 'reconciled');
     } catch (error) {
       logger.error({ err: error }, 'reconcile failed; will retry');
+    } finally {
+      reconciling = false;
     }
   };
 

@@ -122,14 +122,15 @@ export async function runDeployment(
       ? signal.reason
       : (control?.stopRequested() ?? null);
     if (reason === null) return;
-    const stop = describeStop(reason, `before ${next.label}`);
+    const what = next.kind === 'release_command' ? `release command '${next.label}'` : next.label;
+    const stop = describeStop(reason, `before ${what}`);
     throw new StepFailure({ status: stop.status, error: stop.stepError }, stop.deploymentReason);
   }
 
   /** The failure for work interrupted by the abort signal while `during` was running. */
   function interrupted(during: string): StepFailure {
     const reason: StopReason = isStopReason(signal?.reason) ? signal.reason : { kind: 'cancel' };
-    const stop = describeStop(reason, during);
+    const stop = describeStop(reason, `during ${during}`);
     return new StepFailure({ status: stop.status, error: stop.stepError }, stop.deploymentReason);
   }
 

@@ -17,26 +17,27 @@ export function isStopReason(value: unknown): value is StopReason {
 /** The outcome a stop gives the interrupted step and the deployment, and how the log says it. */
 export function describeStop(
   reason: StopReason,
-  during: string,
+  /** When it struck, as a phrase: "during release command 'migrate'", "before startup probe". */
+  when: string,
 ): { status: 'cancelled' | 'failed'; stepError: string; deploymentReason: string } {
   switch (reason.kind) {
     case 'cancel':
       return {
         status: 'cancelled',
         stepError: 'cancelled',
-        deploymentReason: `cancelled during ${during}`,
+        deploymentReason: `cancelled ${when}`,
       };
     case 'deadline':
       return {
         status: 'failed',
         stepError: `deployment deadline of ${reason.seconds} s exceeded`,
-        deploymentReason: `exceeded the deployment deadline of ${reason.seconds} s during ${during}`,
+        deploymentReason: `exceeded the deployment deadline of ${reason.seconds} s ${when}`,
       };
     case 'shutdown':
       return {
         status: 'failed',
         stepError: 'worker shut down',
-        deploymentReason: `worker shut down during ${during}`,
+        deploymentReason: `worker shut down ${when}`,
       };
   }
 }

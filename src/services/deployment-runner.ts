@@ -25,23 +25,34 @@ export function createDeploymentRunner(options: RunnerOptions) {
   const { store, logger, workerId } = options;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
   const active = new Map<string, AbortController>();
+  /** Claims in flight, so a job delivered twice at once is not claimed (and run) twice. */
+  const claiming = new Set<string>();
   let draining = false;
 
   function watch(deploymentId: string, controller: AbortController): () => void {
     const abort = (reason: StopReason) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
+    // One heartbeat at a time: while the database is unreachable they would otherwise pile up.
+    let beating = false;
     const heartbeat = setInterval(() => {
-      store.heartbeat(deploymentId, workerId).then(
-        ({ cancelRequested, owned }) => {
-          if (cancelRequested) abort({ kind: 'cancel' });
-          // Given up by a reconciler (e.g. after a long database outage): stop touching it.
-          else if (!owned) abort({ kind: 'shutdown' });
-        },
-        (error: unknown) => {
-          logger.warn({ err: error, deploymentId }, 'heartbeat failed; will retry');
-        },
-      );
+      if (beating) return;
+      beating = true;
+      store
+        .heartbeat(deploymentId, workerId)
+        .then(
+          ({ cancelRequested, owned }) => {
+            if (cancelRequested) abort({ kind: 'cancel' });
+            // Given up by a reconciler (e.g. after a long database outage): stop touching it.
+            else if (!owned) abort({ kind: 'shutdown' });
+          },
+          (error: unknown) => {
+            logger.warn({ err: error, deploymentId }, 'heartbeat failed; will retry');
+          },
+        )
+        .finally(() => {
+          beating = false;
+        });
     }, heartbeatIntervalMs);
     const deadline = setTimeout(() => {
       abort({ kind: 'deadline', seconds: options.deploymentTimeoutSeconds });
@@ -54,7 +65,17 @@ export function createDeploymentRunner(options: RunnerOptions) {
 
   return {
     async run(deploymentId: string): Promise<RunOutcome> {
-      const claim = await store.claim(deploymentId, workerId);
+      if (active.has(deploymentId) || claiming.has(deploymentId)) {
+        logger.info({ deploymentId }, 'deployment already running here; skipping');
+        return 'skipped';
+      }
+      claiming.add(deploymentId);
+      let claim: Awaited<ReturnType<DeploymentStore['claim']>>;
+      try {
+        claim = await store.claim(deploymentId, workerId);
+      } finally {
+        claiming.delete(deploymentId);
+      }
       switch (claim.outcome) {
         case 'blocked':
           return 'blocked';
@@ -95,6 +116,9 @@ export function createDeploymentRunner(options: RunnerOptions) {
     },
 
     activeCount: () => active.size,
+
+    /** Whether this process is running the deployment right now (alive, whatever its heartbeat). */
+    isRunning: (deploymentId: string) => active.has(deploymentId),
   };
 }
 

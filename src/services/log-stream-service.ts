@@ -19,7 +19,6 @@ interface Follower {
 
 interface Channel {
   followers: Set<Follower>;
-  cursor: bigint;
   timer: NodeJS.Timeout | null;
   /** A poll is running; the next one is scheduled when it ends, never two at once. */
   inFlight: boolean;
@@ -80,24 +79,30 @@ export function createLogStreamService(deps: {
   }
 
   async function poll(deploymentId: string, channel: Channel): Promise<void> {
+    // Read from the follower furthest behind, so what is read continues every follower's log
+    // without a gap (a follower that joined after this poll started may be further behind).
+    let from: bigint | null = null;
+    for (const follower of channel.followers) {
+      if (from === null || follower.lastId < from) from = follower.lastId;
+    }
+    if (from === null) return;
     // Status first, then output: once the status is final, the output read after it is complete.
     const deployment = await reader.progress(deploymentId);
-    const chunks = await readAll(deploymentId, channel.cursor);
-    const last = chunks.at(-1);
-    if (last !== undefined) channel.cursor = last.id;
+    const chunks = await readAll(deploymentId, from);
+    const end: LogStreamEvent =
+      deployment === null
+        ? { type: 'end', status: 'cancelled', failureReason: 'deployment deleted' }
+        : { type: 'end', status: deployment.status, failureReason: deployment.failureReason };
+    const finished = deployment === null || terminal.has(deployment.status);
     for (const follower of channel.followers) {
+      // Joined while this poll ran, from further back than it read: served by the next poll.
+      if (follower.lastId < from) continue;
       sendChunks(follower, chunks);
       if (deployment !== null) sendSteps(follower, deployment);
-    }
-    if (deployment === null || terminal.has(deployment.status)) {
-      for (const follower of channel.followers) {
-        follower.sink({
-          type: 'end',
-          status: deployment?.status ?? 'cancelled',
-          failureReason: deployment?.failureReason ?? 'deployment deleted',
-        });
+      if (finished) {
+        follower.sink(end);
+        channel.followers.delete(follower);
       }
-      channel.followers.clear();
     }
   }
 
@@ -145,7 +150,7 @@ export function createLogStreamService(deps: {
       }
       let channel = channels.get(deploymentId);
       if (channel === undefined) {
-        channel = { followers: new Set(), cursor: follower.lastId, timer: null, inFlight: false };
+        channel = { followers: new Set(), timer: null, inFlight: false };
         channels.set(deploymentId, channel);
       }
       channel.followers.add(follower);

@@ -16,6 +16,11 @@ export interface ReconcilerOptions {
   lostAfterMs: number;
   /** A queued row younger than this may still be on its way into the queue (API mid-trigger). */
   requeueAfterMs: number;
+  /**
+   * Deployments this process is running right now: never lost, even when their heartbeat is stale
+   * because the database was unreachable for a while (the worker is alive and will carry on).
+   */
+  isRunningHere?: (deploymentId: string) => boolean;
 }
 
 export interface ReconcileReport {
@@ -44,13 +49,14 @@ export function createReconciler(options: ReconcilerOptions) {
     const staleBefore = new Date(Date.now() - options.lostAfterMs);
     let ended = 0;
     for (const lost of await store.findLost(staleBefore)) {
-      const during =
+      if (options.isRunningHere?.(lost.id) === true) continue;
+      const when =
         lost.runningStep === null
           ? 'between steps'
           : lost.runningStep.kind === 'release_command'
-            ? `release command '${lost.runningStep.label}'`
-            : `step ${stepKindNames[lost.runningStep.kind]}`;
-      const reason = `worker lost during ${during}`;
+            ? `during release command '${lost.runningStep.label}'`
+            : `during step ${stepKindNames[lost.runningStep.kind]}`;
+      const reason = `worker lost ${when}`;
       const done = await store.endLost(
         lost,
         staleBefore,
@@ -108,18 +114,24 @@ export function createReconciler(options: ReconcilerOptions) {
         containers.map((c) => c.labels[labelKeys.deployment] ?? '').filter((id) => id !== ''),
       ),
     ]);
-    let removed = 0;
-    for (const container of containers) {
+    const orphans = containers.filter((container) => {
       const owner = owners.get(container.labels[labelKeys.deployment] ?? '');
-      if (owner?.active === true || owner?.liveContainerId === container.id) continue;
-      await runtime.removeContainer(container.id);
-      removed += 1;
-      logger.info(
-        { containerId: container.id, labels: container.labels },
-        'removed orphaned container',
-      );
-    }
-    return removed;
+      return owner?.active !== true && owner?.liveContainerId !== container.id;
+    });
+    // Side by side: each removal may wait out a stop grace period, and a pass must stay short,
+    // as the next one (which notices lost workers) waits for it.
+    const results = await Promise.allSettled(
+      orphans.map(async (container) => {
+        await runtime.removeContainer(container.id);
+        logger.info(
+          { containerId: container.id, labels: container.labels },
+          'removed orphaned container',
+        );
+      }),
+    );
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+    return orphans.length;
   }
 
   return {
