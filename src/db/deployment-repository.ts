@@ -35,7 +35,9 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
         if (input.idempotency !== undefined && isUniqueViolation(error)) return null;
         // The application was deleted between the lookup and this insert.
         if (isForeignKeyViolation(error)) {
-          throw new AppError('APP_NOT_FOUND', `no application named "${input.app}"`, { cause: error });
+          throw new AppError('APP_NOT_FOUND', `no application named "${input.app}"`, {
+            cause: error,
+          });
         }
         throw error;
       }
