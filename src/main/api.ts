@@ -5,6 +5,7 @@ import { buildServer } from '../http/build-server.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { composeServices } from './compose-services.js';
 import { createLogger } from './logger.js';
+import { onShutdown } from './on-shutdown.js';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
@@ -21,23 +22,11 @@ async function main(): Promise<void> {
   });
   const server = await buildServer({ logger, ...services });
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
+  onShutdown(logger, async (signal) => {
     logger.info({ signal }, 'shutting down');
-    void (async () => {
-      await server.close();
-      await services.close();
-      await Promise.allSettled([db.$disconnect(), redis.quit()]);
-      logger.info('stopped');
-    })();
-  };
-  process.once('SIGTERM', () => {
-    shutdown('SIGTERM');
-  });
-  process.once('SIGINT', () => {
-    shutdown('SIGINT');
+    await server.close();
+    await services.close();
+    await Promise.allSettled([db.$disconnect(), redis.quit()]);
   });
 
   await server.listen({ host: config.HOST, port: config.PORT });

@@ -18,6 +18,7 @@ import { createDeploymentRunner } from '../services/deployment-runner.js';
 import { createReconciler } from '../services/reconciler.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer } from './metrics-server.js';
+import { onShutdown } from './on-shutdown.js';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
@@ -107,10 +108,7 @@ async function main(): Promise<void> {
     'worker started',
   );
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
+  onShutdown(logger, async (signal) => {
     logger.info(
       {
         signal,
@@ -121,19 +119,10 @@ async function main(): Promise<void> {
     );
     clearInterval(reconcileTimer);
     runner.beginShutdown(config.WORKER_DRAIN_TIMEOUT_SECONDS * 1000);
-    void (async () => {
-      await worker.close();
-      await queue.close();
-      await metricsServer?.close();
-      await Promise.allSettled([db.$disconnect(), redis.quit()]);
-      logger.info('stopped');
-    })();
-  };
-  process.once('SIGTERM', () => {
-    shutdown('SIGTERM');
-  });
-  process.once('SIGINT', () => {
-    shutdown('SIGINT');
+    await worker.close();
+    await queue.close();
+    await metricsServer?.close();
+    await Promise.allSettled([db.$disconnect(), redis.quit()]);
   });
 }
 

@@ -230,7 +230,7 @@ export async function runDeployment(
     }
     const reason = failure?.reason ?? `internal error: ${describe(error)}`;
     if (failure === null) logger.error({ err: error }, 'deployment crashed');
-    await cleanUpAfterFailure(webContainer, reason);
+    await cleanUpAfterFailure(webContainer, cancelled ? 'cancelled' : 'failed', reason);
     await finish(cancelled ? 'cancelled' : 'failed', reason);
     return cancelled ? 'cancelled' : 'failed';
   }
@@ -426,10 +426,14 @@ export async function runDeployment(
     }
   }
 
-  async function cleanUpAfterFailure(container: StartedContainer | null, reason: string) {
+  async function cleanUpAfterFailure(
+    container: StartedContainer | null,
+    outcome: 'failed' | 'cancelled',
+    reason: string,
+  ) {
     try {
       await store.skipPendingSteps(deployment.id);
-      log.line(null, `deployment failed: ${reason}`);
+      log.line(null, `deployment ${outcome}: ${reason}`);
       const leftovers = await runtime.listContainers({ [labelKeys.deployment]: deployment.id });
       const ids = new Set(leftovers.map((c) => c.id));
       if (container !== null) ids.add(container.containerId);

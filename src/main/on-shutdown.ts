@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+
+/**
+ * Runs `stop` once on the first SIGTERM or SIGINT; a failure while stopping is logged and makes
+ * the exit code 1. The process exits by itself once `stop` has closed everything it held open.
+ */
+export function onShutdown(logger: Logger, stop: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    stop(signal).then(
+      () => {
+        logger.info('stopped');
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown did not complete cleanly');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGTERM', () => {
+    handle('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    handle('SIGINT');
+  });
+}
