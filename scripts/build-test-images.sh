@@ -26,6 +26,7 @@ local_fixtures=(
   'web-with-release-label:latest web-with-release-label'
   'web-500:latest web-500'
   'web-unstartable:latest web-unstartable'
+  'web-ready-stamp:latest web-ready-stamp'
 )
 
 say() { printf 'build-test-images: %s\n' "$*"; }
@@ -156,6 +157,15 @@ if ! registry_is_current "$registry" slipway-test/pull-only v1; then
   build_fixture slipway-test/pull-only:v1 pull-only
   push_as slipway-test/pull-only:v1 "$registry/slipway-test/pull-only:v1"
   quiet docker rmi slipway-test/pull-only:v1
+fi
+
+# For the benchmarks only (npm run bench sets BUILD_BENCH_IMAGES=1), so the tests' setup stays
+# fast: ~50 MB of random data that lives only in the registry, for the cold-pull benchmark.
+if [ "${BUILD_BENCH_IMAGES:-}" = 1 ] &&
+  ! registry_is_current "$registry" slipway-test/bench-large v1; then
+  build_fixture slipway-test/bench-large:v1 bench-large
+  push_as slipway-test/bench-large:v1 "$registry/slipway-test/bench-large:v1"
+  quiet docker rmi slipway-test/bench-large:v1
 fi
 
 if ! registry_is_current "$auth_registry" slipway-test/web v1 -u "$auth_user:$auth_password"; then
