@@ -48,7 +48,7 @@ export function createLogWriter(options: LogWriterOptions) {
 
   const timer = setInterval(() => {
     void flush();
-  }, options.flushIntervalMs ?? 200);
+  }, options.flushIntervalMs ?? 100);
   timer.unref();
 
   function budgetOf(stepId: string): StepBudget {

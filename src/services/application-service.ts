@@ -45,6 +45,15 @@ export function createApplicationService(deps: {
     return updated;
   }
 
+  /** The settings of an application already read (saves reading it again). */
+  async function settingsOf(app: ApplicationRecord): Promise<AppSettings> {
+    return {
+      webContainer: app.webContainer,
+      startupProbe: app.startupProbe,
+      releaseCommands: await releaseCommands.list(app.id),
+    };
+  }
+
   return {
     requireApp,
 
@@ -88,14 +97,9 @@ export function createApplicationService(deps: {
       }
     },
 
-    async getSettings(name: string): Promise<AppSettings> {
-      const app = await requireApp(name);
-      return {
-        webContainer: app.webContainer,
-        startupProbe: app.startupProbe,
-        releaseCommands: await releaseCommands.list(app.id),
-      };
-    },
+    getSettings: async (name: string): Promise<AppSettings> => settingsOf(await requireApp(name)),
+
+    settingsOf,
 
     async patchWebContainer(name: string, patch: WebContainerPatch): Promise<WebContainerSettings> {
       const updated = await updateSettingsOrThrow(name, (current) => ({

@@ -41,7 +41,7 @@ function decodeSequenceCursor(cursor: string): bigint {
 }
 
 export function createDeploymentService(deps: {
-  applications: Pick<ApplicationService, 'requireApp' | 'getSettings'>;
+  applications: Pick<ApplicationService, 'requireApp' | 'settingsOf'>;
   deployments: DeploymentRepository;
   envVars: Pick<EnvVarRepository, 'snapshot'>;
   queue: DeploymentQueue;
@@ -86,7 +86,7 @@ export function createDeploymentService(deps: {
         const earlier = await replayOf(owner.id, idempotencyKey, fingerprint);
         if (earlier !== null) return { deployment: earlier, replayed: true };
       }
-      const { webContainer, startupProbe, releaseCommands } = await applications.getSettings(app);
+      const { webContainer, startupProbe, releaseCommands } = await applications.settingsOf(owner);
       // Frozen with the settings: later changes to the variables do not reach this deployment.
       const envSnapshot = await deps.envVars.snapshot(owner.id);
       const deployment = await deployments.create({
