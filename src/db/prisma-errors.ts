@@ -1,5 +1,6 @@
 import { Prisma } from '../generated/prisma/client.js';
 import { AppError } from '../domain/errors.js';
+import { SecretDecryptionError } from '../domain/secret-box.js';
 
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
@@ -63,7 +64,9 @@ export function isConnectionError(error: unknown): boolean {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && connectionErrnos.has(code)) return true;
-    if (/connect|terminat|Connection/i.test(error.message) && !(error instanceof AppError)) {
+    // Our own errors may name things like DB_CONNECTION; only driver errors are read by message.
+    const ours = error instanceof AppError || error instanceof SecretDecryptionError;
+    if (!ours && /connect|terminat|Connection/i.test(error.message)) {
       // "Client has encountered a connection error and is not queryable": pg, in a transaction
       // whose connection was terminated.
       return error.cause === undefined

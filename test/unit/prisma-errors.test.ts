@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { isConnectionError, isUniqueViolation } from '../../src/db/prisma-errors.js';
 import { AppError } from '../../src/domain/errors.js';
+import { SecretDecryptionError } from '../../src/domain/secret-box.js';
 
 function errnoError(code: string): Error {
   return Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code });
@@ -43,5 +44,14 @@ describe('isUniqueViolation', () => {
       false,
     );
     expect(isUniqueViolation(Object.assign(new Error('x'), { code: 'P2002' }))).toBe(false);
+  });
+});
+
+describe('errors of our own are never taken for connection errors', () => {
+  test('a decryption error naming a variable like DB_CONNECTION is not retried as a connection error', () => {
+    const error = new SecretDecryptionError('secret DB_CONNECTION_TIMEOUT of app "shop"', {
+      cause: new Error('Unsupported state or unable to authenticate data'),
+    });
+    expect(isConnectionError(error)).toBe(false);
   });
 });
