@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import type { SlipwayServer } from '../../src/http/build-server.js';
+import { parseBody } from '../support/json-body.js';
 
 /**
  * Response shapes as the spec describes them, written independently of src/schemas so a drift in
@@ -94,22 +95,7 @@ export const defaultProbe: StartupProbeBody = {
   path: '/',
 };
 
-/** Parses a JSON response body with a schema; the failure names the status and the raw body. */
-export function parseBody<T>(res: LightMyRequestResponse, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(res.body);
-  } catch {
-    throw new Error(`response ${res.statusCode} is not JSON: ${res.body.slice(0, 500)}`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(
-      `response ${res.statusCode} has an unexpected shape: ${z.prettifyError(parsed.error)}\n${res.body.slice(0, 1000)}`,
-    );
-  }
-  return parsed.data;
-}
+export { parseBody } from '../support/json-body.js';
 
 /** Asserts a success status and the JSON body shape. */
 export function expectJson<T>(

@@ -26,6 +26,7 @@ import {
   testSecurity,
   type TestServer,
 } from './test-server.js';
+import { parseBody as parseJson } from './json-body.js';
 
 /*
  * Response shapes as issue 3 describes them, written independently of src/schemas so a drift in
@@ -152,22 +153,7 @@ function sender(request: TestServer['request'], token: string | null): Send {
     request(token, { method, url, ...(body === undefined ? {} : { payload: body }) });
 }
 
-/** Parses a JSON body with a schema; the failure names the status and the raw body. */
-export function parseJson<T>(res: LightMyRequestResponse, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(res.body);
-  } catch {
-    throw new Error(`response ${res.statusCode} is not JSON: ${res.body.slice(0, 500)}`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(
-      `response ${res.statusCode} has an unexpected shape: ${z.prettifyError(parsed.error)}\n${res.body.slice(0, 1000)}`,
-    );
-  }
-  return parsed.data;
-}
+export { parseBody as parseJson } from './json-body.js';
 
 /** Asserts the status, then parses the JSON body. */
 export function expectJson<T>(
