@@ -146,7 +146,7 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
 
     async currentRelease(applicationId) {
       const row = await db.release.findUnique({ where: { applicationId } });
-      return row === null ? null : { deploymentId: row.deploymentId, containerId: row.containerId };
+      return row === null ? null : { deploymentId: row.deploymentId, workloadRef: row.workloadRef };
     },
 
     async activateRelease(release) {
@@ -158,9 +158,10 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
           deploymentId: release.deploymentId,
           image: release.image,
           imageId: release.imageId,
-          containerId: release.containerId,
-          containerPort: release.containerPort,
-          hostPort: release.hostPort,
+          engine: release.engine,
+          workloadRef: release.workloadRef,
+          endpoint: release.endpoint,
+          webPort: release.webPort,
           activatedAt: new Date(),
         };
         await tx.release.upsert({
@@ -170,7 +171,7 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
         });
         return previous === null
           ? null
-          : { deploymentId: previous.deploymentId, containerId: previous.containerId };
+          : { deploymentId: previous.deploymentId, workloadRef: previous.workloadRef };
       });
     },
 
@@ -252,17 +253,17 @@ export function createRecoveryStore(db: Database): RecoveryStore {
       return rows.map((row) => row.id);
     },
 
-    async containerOwnership(deploymentIds) {
+    async workloadOwnership(deploymentIds) {
       const rows = await db.deployment.findMany({
         where: { id: { in: deploymentIds } },
-        select: { id: true, status: true, release: { select: { containerId: true } } },
+        select: { id: true, status: true, release: { select: { workloadRef: true } } },
       });
       return new Map(
         rows.map((row) => [
           row.id,
           {
             active: row.status === 'queued' || row.status === 'running',
-            liveContainerId: row.release?.containerId ?? null,
+            liveWorkloadRef: row.release?.workloadRef ?? null,
           },
         ]),
       );

@@ -1,10 +1,7 @@
 import type Docker from 'dockerode';
 
-import {
-  RuntimeError,
-  type StartedContainer,
-  type StartWebContainerOptions,
-} from '../pipeline/container-runtime.js';
+import type { StartedContainer, StartWebContainerOptions } from './runtime-types.js';
+import { EngineError } from '../engine/engine-error.js';
 import { engineMessage, hasStatus, toRuntimeError } from './engine-errors.js';
 import { findFreeLoopbackPort } from './free-port.js';
 
@@ -87,7 +84,7 @@ async function createAndStart(
       await container.remove({ force: true });
     } catch (removeError) {
       if (!hasStatus(removeError, 404, 409)) {
-        throw new RuntimeError(
+        throw new EngineError(
           failure.code,
           `${failure.message}; removing it also failed: ${engineMessage(removeError)}`,
           { cause: startError },

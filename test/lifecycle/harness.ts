@@ -405,8 +405,8 @@ export async function deployLive(
   const release = await h.db.release.findFirstOrThrow({ where: { deploymentId: deployment.id } });
   return {
     deploymentId: deployment.id,
-    hostPort: release.hostPort,
-    containerId: release.containerId,
+    hostPort: Number(new URL(release.endpoint).port),
+    containerId: release.workloadRef,
   };
 }
 

@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
-import { labelKeys } from '../pipeline/container-labels.js';
-import type { ContainerRuntime } from '../pipeline/container-runtime.js';
+import { describeStepMoment } from '../domain/step-kinds.js';
+import type { Inventory } from '../engine/engine.js';
 import type { LogStore, RecoveryStore } from '../pipeline/deployment-store.js';
 
 export interface ReconcilerOptions {
   store: RecoveryStore;
   logs: LogStore;
-  runtime: ContainerRuntime;
-  /** Only containers of this installation (SLIPWAY_INSTANCE) are ever touched. */
-  instance: string;
+  /** What this installation owns on its engine; nothing else is ever touched. */
+  inventory: Inventory;
   /** Makes sure a queued deployment has a job (no-op when it has one). */
   ensureQueued: (deploymentId: string) => Promise<boolean>;
   logger: Logger;
@@ -29,21 +28,13 @@ export interface ReconcileReport {
   orphansRemoved: number;
 }
 
-const stepKindNames = {
-  pull: 'pull',
-  release_command: 'release command',
-  start: 'start',
-  probe: 'startup probe',
-  activate: 'activate',
-} as const;
-
 /**
  * PostgreSQL is the source of truth; this brings the world back in line with it after crashes:
  * deployments of dead workers are ended (never re-run), queued rows missing from Redis are
  * re-enqueued, and containers no deployment or release owns are removed.
  */
 export function createReconciler(options: ReconcilerOptions) {
-  const { store, runtime, logger } = options;
+  const { store, inventory, logger } = options;
 
   async function endLostDeployments(): Promise<number> {
     const staleBefore = new Date(Date.now() - options.lostAfterMs);
@@ -53,9 +44,7 @@ export function createReconciler(options: ReconcilerOptions) {
       const when =
         lost.runningStep === null
           ? 'between steps'
-          : lost.runningStep.kind === 'release_command'
-            ? `during release command '${lost.runningStep.label}'`
-            : `during step ${stepKindNames[lost.runningStep.kind]}`;
+          : describeStepMoment('during', lost.runningStep);
       const reason = `worker lost ${when}`;
       const done = await store.endLost(
         lost,
@@ -66,7 +55,7 @@ export function createReconciler(options: ReconcilerOptions) {
       );
       if (!done) continue;
       ended += 1;
-      const removed = lost.isLive ? 0 : await removeContainersOf(lost.id, null);
+      const removed = lost.isLive ? 0 : await removeWorkloadsOf(lost.id);
       const note = lost.isLive
         ? `${reason}, after the release went live: the deployment counts as succeeded`
         : `${reason}; removed ${removed} container(s) of this deployment; the previous release was left untouched; release commands are not re-run`;
@@ -78,18 +67,10 @@ export function createReconciler(options: ReconcilerOptions) {
     return ended;
   }
 
-  async function removeContainersOf(deploymentId: string, keep: string | null): Promise<number> {
-    const containers = await runtime.listContainers({
-      [labelKeys.instance]: options.instance,
-      [labelKeys.deployment]: deploymentId,
-    });
-    let removed = 0;
-    for (const container of containers) {
-      if (container.id === keep) continue;
-      await runtime.removeContainer(container.id);
-      removed += 1;
-    }
-    return removed;
+  async function removeWorkloadsOf(deploymentId: string): Promise<number> {
+    const workloads = await inventory.list({ deploymentId });
+    for (const workload of workloads) await inventory.remove(workload.ref);
+    return workloads.length;
   }
 
   async function requeueMissing(): Promise<number> {
@@ -105,27 +86,22 @@ export function createReconciler(options: ReconcilerOptions) {
   }
 
   async function removeOrphans(): Promise<number> {
-    const containers = await runtime.listContainers({
-      [labelKeys.managed]: 'true',
-      [labelKeys.instance]: options.instance,
-    });
-    const owners = await store.containerOwnership([
-      ...new Set(
-        containers.map((c) => c.labels[labelKeys.deployment] ?? '').filter((id) => id !== ''),
-      ),
+    const workloads = await inventory.list();
+    const owners = await store.workloadOwnership([
+      ...new Set(workloads.flatMap((w) => (w.deploymentId === null ? [] : [w.deploymentId]))),
     ]);
-    const orphans = containers.filter((container) => {
-      const owner = owners.get(container.labels[labelKeys.deployment] ?? '');
-      return owner?.active !== true && owner?.liveContainerId !== container.id;
+    const orphans = workloads.filter((workload) => {
+      const owner = owners.get(workload.deploymentId ?? '');
+      return owner?.active !== true && owner?.liveWorkloadRef !== workload.ref;
     });
     // Side by side: each removal may wait out a stop grace period, and a pass must stay short,
     // as the next one (which notices lost workers) waits for it.
     const results = await Promise.allSettled(
-      orphans.map(async (container) => {
-        await runtime.removeContainer(container.id);
+      orphans.map(async (workload) => {
+        await inventory.remove(workload.ref);
         logger.info(
-          { containerId: container.id, labels: container.labels },
-          'removed orphaned container',
+          { workloadRef: workload.ref, deploymentId: workload.deploymentId },
+          'removed orphaned workload',
         );
       }),
     );
