@@ -60,6 +60,8 @@ export function toRelease(row: ReleaseRow, app: string): Release {
     containerPort: row.webPort,
     hostPort: endpointPort(row.endpoint),
     activatedAt: row.activatedAt.toISOString(),
+    health: row.health === 'exited' || row.health === 'missing' ? row.health : 'running',
+    healthCheckedAt: iso(row.healthCheckedAt),
   };
 }
 

@@ -1,3 +1,4 @@
+import { workloadHealths, type WorkloadHealth } from '../engine/engine.js';
 import { deploymentSettingsSnapshotSchema } from '../schemas/deployment.js';
 import type {
   DeploymentStore,
@@ -163,6 +164,9 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
           endpoint: release.endpoint,
           webPort: release.webPort,
           activatedAt: new Date(),
+          // Just passed its probe.
+          health: 'running',
+          healthCheckedAt: null,
         };
         await tx.release.upsert({
           where: { applicationId: release.applicationId },
@@ -253,6 +257,22 @@ export function createRecoveryStore(db: Database): RecoveryStore {
       return rows.map((row) => row.id);
     },
 
+    async liveReleases() {
+      const rows = await db.release.findMany({
+        select: { applicationId: true, deploymentId: true, workloadRef: true, health: true },
+        orderBy: { applicationId: 'asc' },
+      });
+      return rows.map((row) => ({ ...row, health: toHealth(row.health) }));
+    },
+
+    async recordReleaseHealth(applicationId, workloadRef, health) {
+      // Only for the release that was checked: a deploy may have replaced it meanwhile.
+      await db.release.updateMany({
+        where: { applicationId, workloadRef },
+        data: { health, healthCheckedAt: new Date() },
+      });
+    },
+
     async workloadOwnership(deploymentIds) {
       const rows = await db.deployment.findMany({
         where: { id: { in: deploymentIds } },
@@ -269,4 +289,8 @@ export function createRecoveryStore(db: Database): RecoveryStore {
       );
     },
   };
+}
+
+function toHealth(value: string): WorkloadHealth {
+  return workloadHealths.find((health) => health === value) ?? 'missing';
 }

@@ -132,6 +132,7 @@ function createWebBackend(docker: DockerOperations, options: DockerEngineOptions
       if (state === null) return 'missing';
       return state.running ? 'running' : 'exited';
     },
+    revive: (ref) => docker.startContainer(ref),
     describe,
   };
 }

@@ -12,7 +12,7 @@ import type { DockerConfig } from './registry-auth.js';
 import { removeContainer } from './remove-container.js';
 import { runCommand } from './run-command.js';
 import type { RunCommandOptions, StartWebContainerOptions } from './runtime-types.js';
-import { keepRunning, startWebContainer } from './web-container.js';
+import { keepRunning, startContainer, startWebContainer } from './web-container.js';
 
 export interface DockerOperationsOptions {
   /** Engine client; by default the engine named by DOCKER_HOST, else the local socket. */
@@ -53,6 +53,7 @@ export function createDockerOperations(options: DockerOperationsOptions = {}) {
     containerState: (id: string) => containerState(docker, id),
     logTail: (id: string, lines: number) => logTail(docker, id, lines),
     keepRunning: (id: string) => keepRunning(docker, id),
+    startContainer: (id: string) => startContainer(docker, id),
     removeContainer: (id: string) => removeContainer(docker, id),
     listContainers: (labels: Record<string, string>) => listContainers(docker, labels),
   };

@@ -134,3 +134,14 @@ export async function keepRunning(docker: Docker, containerId: string): Promise<
     throw toRuntimeError(error, `enabling restarts of container ${containerId}`);
   }
 }
+
+/** Starts a stopped container again (a live release stopped outside Slipway); running is fine. */
+export async function startContainer(docker: Docker, containerId: string): Promise<void> {
+  try {
+    await docker.getContainer(containerId).start();
+  } catch (error) {
+    // 304: it is already running.
+    if (hasStatus(error, 304)) return;
+    throw toRuntimeError(error, `starting container ${containerId}`);
+  }
+}

@@ -99,7 +99,8 @@ export type ReadinessResult =
   | { outcome: 'exited'; attempts: number; exitCode: number | null; logTail: string }
   | { outcome: 'aborted'; attempts: number };
 
-export type WorkloadHealth = 'running' | 'exited' | 'missing';
+export const workloadHealths = ['running', 'exited', 'missing'] as const;
+export type WorkloadHealth = (typeof workloadHealths)[number];
 
 export interface WebBackend {
   /** Starts a candidate release; nothing routes to it yet. */
@@ -118,6 +119,8 @@ export interface WebBackend {
   retire(ref: string): Promise<void>;
   /** How the workload of a live release is doing, for the reconciler. */
   health(ref: string): Promise<WorkloadHealth>;
+  /** Starts a live release's workload again after it stopped outside Slipway. */
+  revive(ref: string): Promise<void>;
   /** Names the workload in a log line ("container 0123456789ab"). */
   describe(ref: string): string;
 }

@@ -64,6 +64,7 @@ async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
     metrics: metrics.pipeline,
+    onReleaseHealth: metrics.releaseHealth,
   });
   closers.push(() => worker.stop(config.WORKER_DRAIN_TIMEOUT_SECONDS * 1000));
   await worker.start();

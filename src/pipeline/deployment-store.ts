@@ -4,7 +4,7 @@ import type {
   StepKind,
   StepStatus,
 } from '../schemas/deployment.js';
-import type { RegistryCredentials } from '../engine/engine.js';
+import type { RegistryCredentials, WorkloadHealth } from '../engine/engine.js';
 
 export interface PlannedStep {
   kind: StepKind;
@@ -143,6 +143,15 @@ export interface RecoveryStore {
    * For each deployment id: whether it may still own workloads (queued or running), and the
    * workload of the app's live release if that release belongs to this deployment.
    */
+  /** The live release of every app, with the health last recorded for it. */
+  liveReleases(): Promise<
+    { applicationId: string; deploymentId: string; workloadRef: string; health: WorkloadHealth }[]
+  >;
+  recordReleaseHealth(
+    applicationId: string,
+    workloadRef: string,
+    health: WorkloadHealth,
+  ): Promise<void>;
   workloadOwnership(
     deploymentIds: string[],
   ): Promise<Map<string, { active: boolean; liveWorkloadRef: string | null }>>;

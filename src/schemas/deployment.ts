@@ -132,6 +132,12 @@ export const releaseSchema = z
       .meta({ deprecated: true })
       .describe('Deprecated: use endpoint (the port on 127.0.0.1 where the release is published)'),
     activatedAt: z.iso.datetime(),
+    health: z
+      .enum(['running', 'exited', 'missing'])
+      .describe(
+        'What the worker last saw of the release: running; exited (stopped outside Slipway, being started again); missing (removed outside Slipway: nothing serves the app until the next deployment)',
+      ),
+    healthCheckedAt: z.iso.datetime().nullable().describe('When the health was last checked'),
   })
   .meta({ id: 'Release' });
 

@@ -13,7 +13,7 @@ import {
   withDeploymentStoreRetries,
   withLogStoreRetries,
 } from '../db/retrying-deployment-store.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, WorkloadHealth } from '../engine/engine.js';
 import type { PipelineDependencies, PipelineMetrics } from '../pipeline/run-deployment.js';
 import { createDeploymentQueue } from '../queue/deployment-queue.js';
 import { startDeploymentWorker } from '../queue/deployment-worker.js';
@@ -36,6 +36,8 @@ export interface WorkerCompositionOptions {
   /** BullMQ key prefix (SLIPWAY_QUEUE_PREFIX); the API must use the same. */
   queuePrefix?: string | undefined;
   metrics?: PipelineMetrics;
+  /** Live releases by health after each reconcile pass. */
+  onReleaseHealth?: (counts: Record<WorkloadHealth, number>) => void;
   heartbeatIntervalMs?: number;
   logLimits?: PipelineDependencies['logLimits'];
   blockedRetryMs?: number;
@@ -77,6 +79,8 @@ export function composeWorker(options: WorkerCompositionOptions) {
     store: createRecoveryStore(db),
     logs,
     inventory: options.engine.inventory,
+    web: options.engine.web,
+    ...(options.onReleaseHealth === undefined ? {} : { onReleaseHealth: options.onReleaseHealth }),
     ensureQueued: (id) => queue.ensureQueued(id),
     logger,
     lostAfterMs: options.lostAfterSeconds * 1000,
@@ -91,7 +95,7 @@ export function composeWorker(options: WorkerCompositionOptions) {
       .reconcile()
       .then(
         (report) => {
-          if (report.lost + report.requeued + report.orphansRemoved > 0) {
+          if (report.lost + report.requeued + report.orphansRemoved + report.revived > 0) {
             logger.info(report, 'reconciled');
           }
           return report;

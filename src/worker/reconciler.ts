@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { describeStepMoment } from '../domain/step-kinds.js';
-import type { Inventory } from '../engine/engine.js';
+import { type Inventory, type WebBackend, type WorkloadHealth } from '../engine/engine.js';
 import type { LogStore, RecoveryStore } from '../pipeline/deployment-store.js';
 
 export interface ReconcilerOptions {
@@ -8,6 +8,10 @@ export interface ReconcilerOptions {
   logs: LogStore;
   /** What this installation owns on its engine; nothing else is ever touched. */
   inventory: Inventory;
+  /** The live releases' workloads: checked, and started again when they stopped. */
+  web: Pick<WebBackend, 'health' | 'revive' | 'describe'>;
+  /** Live releases by health after each pass, for monitoring. */
+  onReleaseHealth?: (counts: Record<WorkloadHealth, number>) => void;
   /** Makes sure a queued deployment has a job (no-op when it has one). */
   ensureQueued: (deploymentId: string) => Promise<boolean>;
   logger: Logger;
@@ -26,6 +30,10 @@ export interface ReconcileReport {
   lost: number;
   requeued: number;
   orphansRemoved: number;
+  /** Live releases found stopped and started again. */
+  revived: number;
+  /** Live releases whose workload is gone: nothing serves the app until the next deployment. */
+  missing: number;
 }
 
 /**
@@ -110,12 +118,50 @@ export function createReconciler(options: ReconcilerOptions) {
     return orphans.length;
   }
 
+  /**
+   * A live release stopped or removed outside Slipway (docker kill, docker rm, a host restart
+   * without restart policy) is noticed here: a stopped one is started again, a missing one is
+   * reported (its release stays recorded, with health "missing", until a deployment replaces it).
+   */
+  async function checkLiveReleases(): Promise<{ revived: number; missing: number }> {
+    const counts: Record<WorkloadHealth, number> = { running: 0, exited: 0, missing: 0 };
+    let revived = 0;
+    for (const release of await store.liveReleases()) {
+      let health = await options.web.health(release.workloadRef);
+      const what = { deploymentId: release.deploymentId, workloadRef: release.workloadRef };
+      const stopped = health === 'exited';
+      if (stopped) {
+        logger.warn(
+          what,
+          `live release ${options.web.describe(release.workloadRef)} had stopped; starting it again`,
+        );
+        await options.web.revive(release.workloadRef);
+        health = await options.web.health(release.workloadRef);
+        if (health === 'running') revived += 1;
+      }
+      if (health === 'missing' && release.health !== 'missing') {
+        logger.error(
+          what,
+          `live release ${options.web.describe(release.workloadRef)} is gone: the app has nothing serving it until it is deployed again`,
+        );
+      }
+      counts[health] += 1;
+      // Written when there is news; a healthy release that stayed healthy costs no write.
+      if (stopped || health !== release.health || health !== 'running') {
+        await store.recordReleaseHealth(release.applicationId, release.workloadRef, health);
+      }
+    }
+    options.onReleaseHealth?.(counts);
+    return { revived, missing: counts.missing };
+  }
+
   return {
     async reconcile(): Promise<ReconcileReport> {
       const lost = await endLostDeployments();
       const requeued = await requeueMissing();
       const orphansRemoved = await removeOrphans();
-      return { lost, requeued, orphansRemoved };
+      const { revived, missing } = await checkLiveReleases();
+      return { lost, requeued, orphansRemoved, revived, missing };
     },
   };
 }

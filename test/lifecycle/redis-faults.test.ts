@@ -22,8 +22,14 @@ import {
 
 let h: Harness;
 
+/** This file flushes and restarts Redis: it has a redis-server of its own. */
+function dedicatedRedis() {
+  if (h.redis === null) throw new Error('this file needs its own redis-server');
+  return h.redis;
+}
+
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ dedicatedRedis: true });
 }, harnessStartTimeoutMs);
 
 afterEach(() => {
@@ -85,11 +91,11 @@ async function loseJobsWhileRunning(fault: () => Promise<void>, name: string) {
 
 describe('Redis faults', () => {
   test('FLUSHALL while deployments are queued: re-enqueued from PostgreSQL, each runs once', async () => {
-    await loseJobsWhileRunning(() => h.redis.flushAll(), 'redis-flush');
+    await loseJobsWhileRunning(() => dedicatedRedis().flushAll(), 'redis-flush');
   }, 150_000);
 
   test('Redis restarted without persistence: re-enqueued from PostgreSQL, each runs once', async () => {
-    await loseJobsWhileRunning(() => h.redis.restart(), 'redis-restart');
+    await loseJobsWhileRunning(() => dedicatedRedis().restart(), 'redis-restart');
   }, 150_000);
 
   test('a queued row whose job never reached the queue is picked up by the reconciler', async () => {

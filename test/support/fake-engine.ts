@@ -215,6 +215,15 @@ export function createFakeEngine(images: Record<string, FakeImage>) {
         if (workload === undefined) return Promise.resolve('missing');
         return Promise.resolve(workload.state === 'running' ? 'running' : 'exited');
       },
+      revive(ref) {
+        record('revive', ref);
+        const workload = workloads.get(ref);
+        if (workload === undefined)
+          return Promise.reject(new EngineError('ENGINE_ERROR', `no workload ${ref}`));
+        workload.state = 'running';
+        workload.exitCode = null;
+        return Promise.resolve();
+      },
       describe: (ref) => `workload ${ref}`,
     },
     router: null,

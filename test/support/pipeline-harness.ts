@@ -84,6 +84,8 @@ export const releaseBody = z
     containerPort: z.number().int(),
     hostPort: z.number().int(),
     activatedAt: isoDate,
+    health: z.enum(['running', 'exited', 'missing']),
+    healthCheckedAt: isoDate.nullable(),
   })
   .strict();
 export type ReleaseBody = z.infer<typeof releaseBody>;

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
+import type { Engine } from '../../engine/engine.js';
+import type { LiveRelease } from '../deployment-store.js';
 import { required, type Step } from '../step.js';
 
 /**
  * The commit point: records the candidate as the app's live release, then retires the release it
- * replaced. Once the release row is written nothing before this step is undone; a previous release
- * that cannot be removed is an orphan for the reconciler, not a failed deployment.
+ * replaced. Once the release row is written nothing may fail this step (the runner would undo the
+ * start and remove what is now live): a previous release that cannot be removed is an orphan for
+ * the reconciler, not a failed deployment.
  */
 export function activateStep(logger: Logger): Step {
   return {
@@ -34,22 +37,33 @@ export function activateStep(logger: Logger): Step {
         io.log('no previous release to retire');
         return undefined;
       }
-      try {
-        await engine.web.retire(previous.workloadRef);
-        io.log(
-          `retired previous release ${previous.deploymentId} (${engine.web.describe(previous.workloadRef)})`,
-        );
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        io.log(
-          `warning: could not remove previous ${engine.web.describe(previous.workloadRef)}: ${message}`,
-        );
-        logger.warn(
-          { err: error, workloadRef: previous.workloadRef },
-          'could not retire previous release',
-        );
-      }
+      await retirePrevious(engine, previous, io.log, logger);
       return undefined;
     },
   };
+}
+
+/** Never throws: the new release is live whatever happens to the old one. */
+async function retirePrevious(
+  engine: Engine,
+  previous: LiveRelease,
+  log: (line: string) => void,
+  logger: Logger,
+): Promise<void> {
+  const what = `previous release ${previous.deploymentId} (${engine.web.describe(previous.workloadRef)})`;
+  try {
+    if ((await engine.web.health(previous.workloadRef)) === 'missing') {
+      log(`${what} was already gone`);
+      return;
+    }
+    await engine.web.retire(previous.workloadRef);
+    log(`retired ${what}`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`warning: could not remove ${what}: ${message}`);
+    logger.warn(
+      { err: error, workloadRef: previous.workloadRef },
+      'could not retire previous release',
+    );
+  }
 }
