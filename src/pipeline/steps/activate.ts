@@ -37,7 +37,14 @@ export function activateStep(logger: Logger): Step {
         io.log('no previous release to retire');
         return undefined;
       }
-      await retirePrevious(engine, previous, io.log, logger);
+      await retirePrevious(
+        engine,
+        previous,
+        (line) => {
+          io.log(line);
+        },
+        logger,
+      );
       return undefined;
     },
   };
