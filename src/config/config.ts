@@ -15,10 +15,14 @@ export const configSchema = z.object({
    * Overrides the installation id that labels every container the worker starts. Unset: an id
    * generated once and stored in the database, so two databases never claim the same containers.
    */
-  SLIPWAY_INSTANCE: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
-    .optional(),
+  SLIPWAY_INSTANCE: z.preprocess(
+    // `SLIPWAY_INSTANCE=` (as .env files and Compose write an unset value) means unset.
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
+      .optional(),
+  ),
   /** Prefix of the queue's Redis keys; the API and the worker must agree. Lets installations share a Redis. */
   SLIPWAY_QUEUE_PREFIX: z
     .string()

@@ -85,7 +85,10 @@ export interface Harness {
   api(path: string, options?: ApiOptions, baseUrl?: string): Promise<ApiResponse>;
   /** Another API on the same database and Redis, e.g. with a queue prefix no worker reads. */
   startApi(options: { queuePrefix?: string }): Promise<Api>;
-  startWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  startWorker(
+    env?: Record<string, string>,
+    options?: { waitUntilStarted?: boolean },
+  ): Promise<WorkerProcess>;
   close(): Promise<void>;
 }
 
@@ -182,13 +185,14 @@ export async function startHarness(options: { dedicatedRedis?: boolean } = {}): 
       };
     },
     startApi,
-    startWorker: (env) =>
+    startWorker: (env, options) =>
       startWorkerProcess({
         databaseUrl: database.url,
         redisUrl,
         instance,
         secretKey,
         env: { SLIPWAY_QUEUE_PREFIX: queuePrefix, ...env },
+        ...options,
       }),
     async close() {
       killLeftoverWorkers();
