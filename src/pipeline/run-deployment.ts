@@ -286,8 +286,8 @@ export async function runDeployment(
       },
       network: deps.network,
       timeoutMs: timeoutSeconds * 1000,
-      onOutput: (text) => {
-        log.write(step.id, text);
+      onOutput: (text, stream) => {
+        log.write(step.id, text, stream);
       },
       ...(signal === undefined ? {} : { signal }),
     });
