@@ -10,6 +10,7 @@ import {
 import { hasStatus, toRuntimeError } from './engine-errors.js';
 import { FirstError } from './first-error.js';
 import { OutputDemuxer } from './output-demuxer.js';
+import { removeWithVolumes } from './remove-options.js';
 
 /** After exit, how long the attach stream may take to deliver its last bytes. */
 const OUTPUT_DRAIN_TIMEOUT_MS = 5_000;
@@ -67,7 +68,7 @@ async function settleWithRemoval(
 ): Promise<RunCommandResult> {
   let removalError: unknown = null;
   try {
-    await container.remove({ force: true });
+    await container.remove(removeWithVolumes);
   } catch (error) {
     // 404: already gone; 409: a removal is already under way.
     if (!hasStatus(error, 404, 409)) removalError = error;

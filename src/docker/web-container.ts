@@ -7,6 +7,7 @@ import {
 } from '../pipeline/container-runtime.js';
 import { engineMessage, hasStatus, toRuntimeError } from './engine-errors.js';
 import { findFreeLoopbackPort } from './free-port.js';
+import { removeWithVolumes } from './remove-options.js';
 
 /** Grace period between SIGTERM and SIGKILL when a web container is stopped. */
 export const STOP_TIMEOUT_SECONDS = 5;
@@ -84,7 +85,7 @@ async function createAndStart(
   } catch (startError) {
     const failure = toRuntimeError(startError, `starting web container ${options.name}`);
     try {
-      await container.remove({ force: true });
+      await container.remove(removeWithVolumes);
     } catch (removeError) {
       if (!hasStatus(removeError, 404, 409)) {
         throw new RuntimeError(
