@@ -253,6 +253,13 @@ export async function runDeployment(
         `image id ${image.id}${image.repoDigest === null ? '' : ` (${image.repoDigest})`}`,
       );
       await store.recordImage(deployment.id, image.id, image.repoDigest);
+      const declared = readDeclaredCommands(image.labels);
+      if (!declared.ok) {
+        throw new StepFailure(
+          { status: 'failed', error: declared.error },
+          `pull failed: ${declared.error}`,
+        );
+      }
       return image;
     } catch (error) {
       if (error instanceof RuntimeError) {
