@@ -11,6 +11,7 @@ import { hasStatus, toRuntimeError } from './engine-errors.js';
 import { FirstError } from './first-error.js';
 import { OutputDemuxer } from './output-demuxer.js';
 import { removeWithVolumes } from './remove-options.js';
+import { resourceHostConfig } from './resource-host-config.js';
 
 /** After exit, how long the attach stream may take to deliver its last bytes. */
 const OUTPUT_DRAIN_TIMEOUT_MS = 5_000;
@@ -47,7 +48,11 @@ export async function runCommand(
       AttachStderr: true,
       Tty: false,
       OpenStdin: false,
-      HostConfig: { Init: true, NetworkMode: options.network },
+      HostConfig: {
+        Init: true,
+        NetworkMode: options.network,
+        ...resourceHostConfig(options.resources),
+      },
     });
     result = { ok: true, value: await runToCompletion(container, options, outputFailure) };
   } catch (error) {
@@ -138,6 +143,9 @@ async function runToCompletion(
 
     // A command that finished on its own just before the deadline keeps its real outcome.
     if (stopping.reason !== null && killed) return { outcome: stopping.reason };
+    if (exitCode !== 0 && (await wasOomKilled(container))) {
+      return { outcome: 'exited', exitCode, oomKilled: true };
+    }
     return { outcome: 'exited', exitCode };
   } finally {
     clearTimeout(timer);
@@ -188,6 +196,17 @@ async function drainWithin(
 
 function closeStream(stream: NodeJS.ReadableStream): void {
   if (stream instanceof Readable) stream.destroy();
+}
+
+/** Whether the kernel's OOM killer ended a process of the (exited) container. */
+async function wasOomKilled(container: Docker.Container): Promise<boolean> {
+  let inspected: { State?: { OOMKilled?: boolean } };
+  try {
+    inspected = await container.inspect();
+  } catch (error) {
+    throw toRuntimeError(error, `inspecting command container ${container.id}`);
+  }
+  return inspected.State?.OOMKilled === true;
 }
 
 async function killIfRunning(container: Docker.Container): Promise<boolean> {

@@ -8,6 +8,7 @@ import {
 import { engineMessage, hasStatus, toRuntimeError } from './engine-errors.js';
 import { findFreeLoopbackPort } from './free-port.js';
 import { removeWithVolumes } from './remove-options.js';
+import { resourceHostConfig } from './resource-host-config.js';
 
 /** Grace period between SIGTERM and SIGKILL when a web container is stopped. */
 export const STOP_TIMEOUT_SECONDS = 5;
@@ -70,6 +71,7 @@ async function createAndStart(
         // No restarts until the release is live: a crash while it is probed must stay visible
         // as a crash instead of flickering through restarts (see keepRunning).
         RestartPolicy: { Name: 'no' },
+        ...resourceHostConfig(options.resources),
         PortBindings:
           hostPort === null
             ? undefined

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { formatDuration } from '../domain/render-deployment-log.js';
+import { outOfMemoryError } from '../domain/resource-limits.js';
 import { containerLabels, labelKeys } from './container-labels.js';
 import type { ContainerRuntime, ImageInfo, StartedContainer } from './container-runtime.js';
 import { RuntimeError } from './container-runtime.js';
@@ -293,6 +294,7 @@ export async function runDeployment(
       },
       network: deps.network,
       timeoutMs: timeoutSeconds * 1000,
+      resources: settings.resources,
       onOutput: (text, stream) => {
         log.write(step.id, text, stream);
       },
@@ -302,6 +304,13 @@ export async function runDeployment(
     switch (result.outcome) {
       case 'exited':
         if (result.exitCode === 0) return;
+        if (result.oomKilled === true) {
+          const error = outOfMemoryError(settings.resources);
+          throw new StepFailure(
+            { status: 'failed', exitCode: result.exitCode, error },
+            `${what} ran ${error}`,
+          );
+        }
         throw new StepFailure(
           {
             status: 'failed',
@@ -344,6 +353,7 @@ export async function runDeployment(
       },
       containerPort: choice.port,
       network: deps.network,
+      resources: settings.resources,
     });
     webContainer = container;
     log.line(

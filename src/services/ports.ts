@@ -4,7 +4,11 @@ import type {
   ReleaseCommand,
   UpdateReleaseCommand,
 } from '../schemas/release-command.js';
-import type { StartupProbeSettings, WebContainerSettings } from '../schemas/settings.js';
+import type {
+  ResourceSettings,
+  StartupProbeSettings,
+  WebContainerSettings,
+} from '../schemas/settings.js';
 import type {
   Deployment,
   DeploymentSettingsSnapshot,
@@ -17,6 +21,7 @@ import type { EnvSnapshot } from '../schemas/env-var.js';
 export interface ApplicationRecord extends Application {
   webContainer: WebContainerSettings;
   startupProbe: StartupProbeSettings;
+  resources: ResourceSettings;
 }
 
 export interface ApplicationRepository {
@@ -38,6 +43,7 @@ export interface ApplicationRepository {
     change: (current: ApplicationRecord) => {
       webContainer?: WebContainerSettings;
       startupProbe?: StartupProbeSettings;
+      resources?: ResourceSettings;
     },
   ): Promise<ApplicationRecord | null>;
 }
