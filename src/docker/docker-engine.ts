@@ -63,6 +63,7 @@ function createTaskRunner(docker: DockerOperations, options: DockerEngineOptions
         env: task.env,
         network: options.network,
         timeoutMs: task.timeoutMs,
+        resources: task.resources,
         onOutput: io.onOutput,
         signal: io.signal,
       }),
@@ -85,6 +86,7 @@ function createWebBackend(docker: DockerOperations, options: DockerEngineOptions
         env: spec.env,
         containerPort: spec.port,
         network: options.network,
+        resources: spec.resources,
       });
       return {
         ref: containerId,

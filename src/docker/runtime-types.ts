@@ -1,4 +1,5 @@
 /** Shapes of the Docker implementation's own operations, below the engine seam (src/engine). */
+import type { ResourceLimits } from '../domain/resource-limits.js';
 import type { OutputStream } from '../engine/engine.js';
 
 export type { OutputStream };
@@ -13,12 +14,17 @@ export interface RunCommandOptions {
   network: string | undefined;
   timeoutMs: number;
   onOutput: (text: string, stream: OutputStream) => void;
+  /** Memory, CPU and PID limits of the container; undefined leaves the engine's defaults. */
+  resources?: ResourceLimits;
   /** Aborting kills the container; the promise then resolves with outcome "aborted". */
   signal?: AbortSignal;
 }
 
 export type RunCommandResult =
-  { outcome: 'exited'; exitCode: number } | { outcome: 'timed-out' } | { outcome: 'aborted' };
+  /** oomKilled: the kernel's OOM killer ended a process of it (over its memory limit). */
+  | { outcome: 'exited'; exitCode: number; oomKilled?: boolean }
+  | { outcome: 'timed-out' }
+  | { outcome: 'aborted' };
 
 export interface StartWebContainerOptions {
   image: string;
@@ -29,6 +35,8 @@ export interface StartWebContainerOptions {
   containerPort: number;
   /** Docker network; "host" means the container port is used as the host port. */
   network: string | undefined;
+  /** Memory, CPU and PID limits of the container; undefined leaves the engine's defaults. */
+  resources?: ResourceLimits;
 }
 
 export interface StartedContainer {

@@ -4,6 +4,8 @@ import type { StartedContainer, StartWebContainerOptions } from './runtime-types
 import { EngineError } from '../engine/engine-error.js';
 import { engineMessage, hasStatus, toRuntimeError } from './engine-errors.js';
 import { findFreeLoopbackPort } from './free-port.js';
+import { removeWithVolumes } from './remove-options.js';
+import { resourceHostConfig } from './resource-host-config.js';
 
 /** Grace period between SIGTERM and SIGKILL when a web container is stopped. */
 export const STOP_TIMEOUT_SECONDS = 5;
@@ -66,6 +68,7 @@ async function createAndStart(
         // No restarts until the release is live: a crash while it is probed must stay visible
         // as a crash instead of flickering through restarts (see keepRunning).
         RestartPolicy: { Name: 'no' },
+        ...resourceHostConfig(options.resources),
         PortBindings:
           hostPort === null
             ? undefined
@@ -81,7 +84,7 @@ async function createAndStart(
   } catch (startError) {
     const failure = toRuntimeError(startError, `starting web container ${options.name}`);
     try {
-      await container.remove({ force: true });
+      await container.remove(removeWithVolumes);
     } catch (removeError) {
       if (!hasStatus(removeError, 404, 409)) {
         throw new EngineError(

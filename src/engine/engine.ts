@@ -5,6 +5,7 @@
  * owns. The pipeline knows endpoints and opaque workload references, never container ids, host
  * ports or engine networks; those live in the engine's own folder (src/docker for Docker).
  */
+import type { ResourceLimits } from '../domain/resource-limits.js';
 import type { StartupProbeSettings } from '../schemas/settings.js';
 
 /** The deployment (and app) a workload belongs to; the engine labels what it creates with it. */
@@ -52,10 +53,14 @@ export interface ReleaseTask {
   command: string;
   env: Record<string, string>;
   timeoutMs: number;
+  resources: ResourceLimits;
 }
 
 export type TaskResult =
-  { outcome: 'exited'; exitCode: number } | { outcome: 'timed-out' } | { outcome: 'aborted' };
+  /** oomKilled: ended by the kernel for going over its memory limit. */
+  | { outcome: 'exited'; exitCode: number; oomKilled?: boolean }
+  | { outcome: 'timed-out' }
+  | { outcome: 'aborted' };
 
 export interface TaskRunner {
   /**
@@ -74,6 +79,7 @@ export interface CandidateSpec {
   env: Record<string, string>;
   /** Port the web process listens on inside its workload. */
   port: number;
+  resources: ResourceLimits;
 }
 
 /** A started web release, not yet serving the app. */

@@ -80,7 +80,7 @@ export async function runPlan(
     return { outcome: 'succeeded' };
   } catch (error) {
     if (error instanceof UnrecordedSuccess) await recordSuccessAgain(error, deps);
-    const failure = toFailure(error, null);
+    const failure = toFailure(error, null).redacted(deps.log.redact);
     if (committed) {
       // Nothing after the commit point may take the live release down; the reconciler repairs it.
       deps.logger.error({ err: error }, 'a step after the commit point failed');
@@ -165,7 +165,8 @@ async function execute(
   try {
     result = body === undefined ? await step.run(context, io) : body();
   } catch (error) {
-    const failure = toFailure(error, stored.label);
+    // An engine's message may echo a secret (a registry repeating its credentials).
+    const failure = toFailure(error, stored.label).redacted(log.redact);
     if (failure.outcome.error != null) log.line(stored.id, failure.outcome.error);
     await log.flush();
     await store.finishStep(stored.id, failure.outcome);
@@ -212,8 +213,8 @@ function stepIo(stored: StoredStep, log: LogWriter, signal: AbortSignal): StepIo
     log: (line) => {
       log.line(stored.id, line);
     },
-    write: (text) => {
-      log.write(stored.id, text);
+    write: (text, stream) => {
+      log.write(stored.id, text, stream);
     },
     signal,
     interrupted(during) {

@@ -85,6 +85,14 @@ export class StepFailure extends Error {
     this.name = 'StepFailure';
   }
 
+  /** The same failure with every secret masked in its texts (they are stored and shown). */
+  redacted(redact: (text: string) => string): StepFailure {
+    const error = this.outcome.error == null ? this.outcome.error : redact(this.outcome.error);
+    const copy = new StepFailure({ ...this.outcome, error }, redact(this.reason));
+    copy.stepRecorded = this.stepRecorded;
+    return copy;
+  }
+
   /** A plain failure: the step error and the deployment's reason. */
   static of(error: string, reason: string = error, exitCode?: number | null): StepFailure {
     return new StepFailure(

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { stepKinds, type StepKind } from '../domain/step-kinds.js';
 import { isValidImageReference, maxImageReferenceLength } from '../domain/image-reference.js';
-import { startupProbeSettingsSchema, webContainerSettingsSchema } from './settings.js';
+import { resourceDefaults } from '../domain/resource-limits.js';
+import {
+  resourceSettingsSchema,
+  startupProbeSettingsSchema,
+  webContainerSettingsSchema,
+} from './settings.js';
 
 export const deploymentStatuses = [
   'queued',
@@ -61,6 +66,8 @@ export const triggerDeploymentSchema = z
 export const deploymentSettingsSnapshotSchema = z.object({
   webContainer: webContainerSettingsSchema,
   startupProbe: startupProbeSettingsSchema,
+  // Deployments triggered before resource limits existed run with the defaults.
+  resources: resourceSettingsSchema.default(resourceDefaults),
   releaseCommands: z.array(
     z.object({
       label: z.string(),

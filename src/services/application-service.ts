@@ -4,6 +4,8 @@ import { startupProbeConflicts } from '../domain/startup-probe.js';
 import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
 import type {
   AppSettings,
+  ResourcePatch,
+  ResourceSettings,
   StartupProbePatch,
   StartupProbeSettings,
   WebContainerPatch,
@@ -45,6 +47,7 @@ export function createApplicationService(deps: {
     return {
       webContainer: app.webContainer,
       startupProbe: app.startupProbe,
+      resources: app.resources,
       releaseCommands: await releaseCommands.list(app.id),
     };
   }
@@ -68,7 +71,12 @@ export function createApplicationService(deps: {
     },
 
     async get(name: string): Promise<Application> {
-      const { webContainer: _web, startupProbe: _probe, ...app } = await requireApp(name);
+      const {
+        webContainer: _web,
+        startupProbe: _probe,
+        resources: _resources,
+        ...app
+      } = await requireApp(name);
       return app;
     },
 
@@ -115,6 +123,13 @@ export function createApplicationService(deps: {
         return { startupProbe: merged };
       });
       return updated.startupProbe;
+    },
+
+    async patchResources(name: string, patch: ResourcePatch): Promise<ResourceSettings> {
+      const updated = await updateSettingsOrThrow(name, (current) => ({
+        resources: { ...current.resources, ...patch },
+      }));
+      return updated.resources;
     },
   };
 }

@@ -71,7 +71,8 @@ export function createDeploymentService(deps: {
         const earlier = await replayOf(owner.id, idempotencyKey, fingerprint);
         if (earlier !== null) return { deployment: earlier, replayed: true };
       }
-      const { webContainer, startupProbe, releaseCommands } = await applications.settingsOf(owner);
+      const { webContainer, startupProbe, resources, releaseCommands } =
+        await applications.settingsOf(owner);
       // Frozen with the settings: later changes to the variables do not reach this deployment.
       const envSnapshot = await deps.envVars.snapshot(owner.id);
       const deployment = await deployments.create({
@@ -81,6 +82,7 @@ export function createDeploymentService(deps: {
         settings: {
           webContainer,
           startupProbe,
+          resources,
           releaseCommands: releaseCommands.map(({ label, command, timeoutSeconds }) => ({
             label,
             command,

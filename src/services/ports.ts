@@ -5,7 +5,11 @@ import type {
   ReleaseCommand,
   UpdateReleaseCommand,
 } from '../schemas/release-command.js';
-import type { StartupProbeSettings, WebContainerSettings } from '../schemas/settings.js';
+import type {
+  ResourceSettings,
+  StartupProbeSettings,
+  WebContainerSettings,
+} from '../schemas/settings.js';
 import type {
   Deployment,
   DeploymentSettingsSnapshot,
@@ -18,6 +22,7 @@ import type { EnvSnapshot } from '../schemas/env-var.js';
 export interface ApplicationRecord extends Application {
   webContainer: WebContainerSettings;
   startupProbe: StartupProbeSettings;
+  resources: ResourceSettings;
 }
 
 export interface ApplicationRepository {
@@ -39,6 +44,7 @@ export interface ApplicationRepository {
     change: (current: ApplicationRecord) => {
       webContainer?: WebContainerSettings;
       startupProbe?: StartupProbeSettings;
+      resources?: ResourceSettings;
     },
   ): Promise<ApplicationRecord | null>;
 }

@@ -95,6 +95,7 @@ function sampleBody(key: string, fixture: Fixture): object | undefined {
     'PATCH /v1/apps/:app': { description: 'changed by the matrix' },
     'PATCH /v1/apps/:app/settings/web-container': { port: 8080 },
     'PATCH /v1/apps/:app/settings/startup-probe': { path: '/healthz' },
+    'PATCH /v1/apps/:app/settings/resources': { memoryMiB: 256 },
     'POST /v1/apps/:app/release-commands': { label: 'seed', command: 'echo seed' },
     'PUT /v1/apps/:app/release-commands/order': { ids: [fixture.commandId] },
     'PATCH /v1/apps/:app/release-commands/:id': { label: 'renamed' },

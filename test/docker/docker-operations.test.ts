@@ -314,6 +314,47 @@ describe('runCommand', { timeout: TEST_TIMEOUT_MS }, () => {
     expect(result).toEqual({ outcome: 'exited', exitCode: 7 });
   });
 
+  it('reports a command the OOM killer ended over its memory limit (oomKilled)', async () => {
+    const result = await runtime.runCommand(
+      command({
+        // `tail` holds the whole newline-free input: 64 MiB against a 6 MiB limit.
+        command: 'head -c 64m /dev/zero | tail > /dev/null',
+        resources: { memoryMiB: 6, cpus: 1, pids: 64 },
+      }),
+    );
+    expect(result).toEqual({ outcome: 'exited', exitCode: 137, oomKilled: true });
+  });
+
+  it('a process limit stops a command from forking more than it allows', async () => {
+    let output = '';
+    const forkMany = 'for i in $(seq 1 40); do sleep 5 & done; echo all-started';
+    const limited = await runtime.runCommand(
+      command({
+        command: forkMany,
+        resources: { memoryMiB: 64, cpus: 1, pids: 16 },
+        onOutput: (text) => {
+          output += text;
+        },
+      }),
+    );
+    expect(limited).toEqual({ outcome: 'exited', exitCode: 2 });
+    expect(output).toContain("can't fork");
+    expect(output).not.toContain('all-started');
+    // Control: the same command with room for it starts every process.
+    output = '';
+    const roomy = await runtime.runCommand(
+      command({
+        command: `${forkMany}; kill $(jobs -p)`,
+        resources: { memoryMiB: 64, cpus: 1, pids: 100 },
+        onOutput: (text) => {
+          output += text;
+        },
+      }),
+    );
+    expect(roomy).toEqual({ outcome: 'exited', exitCode: 0 });
+    expect(output).toContain('all-started');
+  });
+
   it('passes env, runs under an init process and attaches the requested network', async () => {
     let output = '';
     const result = await runtime.runCommand(

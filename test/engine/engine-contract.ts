@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { resourceDefaults } from '../../src/domain/resource-limits.js';
 import { EngineError } from '../../src/engine/engine-error.js';
 import type {
   Engine,
@@ -82,6 +83,7 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
           command,
           env: { CONTRACT: '1' },
           timeoutMs: options.timeoutMs ?? 30_000,
+          resources: resourceDefaults,
         },
         {
           onOutput: (text, stream) => {
@@ -105,6 +107,7 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
         imageId: resolved.id,
         env: {},
         port: fixture.port,
+        resources: resourceDefaults,
       });
     }
 

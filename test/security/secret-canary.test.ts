@@ -49,6 +49,12 @@ const releaseCommand = [
   'printf "%s" "$(echo "$CANARY" | cut -c1-10)"',
   'sleep 1',
   'printf "%s\\n" "$(echo "$CANARY" | cut -c11-)"',
+  // Issue 11 item 12: half on stdout, a line on stderr, the other half on stdout.
+  'printf "interleaved:%s" "$(echo "$CANARY" | cut -c1-15)"',
+  'sleep 1',
+  'echo " warning" >&2',
+  'sleep 1',
+  'printf "%s\\n" "$(echo "$CANARY" | cut -c16-)"',
   'env | sort | grep -E "^(CANARY|PLAIN|SLIPWAY_)"',
 ].join('; ');
 
@@ -166,8 +172,32 @@ describe('a canary secret echoed by a release command', () => {
     expect(res.body).toContain('SLIPWAY_APP=canary');
     expect(res.body).toContain(`SLIPWAY_DEPLOYMENT_ID=${deploymentId}`);
     expect(res.body).toContain('SLIPWAY_RELEASE_COMMAND=1');
-    // Four times masked: echo, stderr, the split printf, and env.
-    expect(res.body.split('*****').length - 1).toBeGreaterThanOrEqual(4);
+    // Five times masked: echo, stderr, the split printf, the interleaved halves, and env.
+    expect(res.body.split('*****').length - 1).toBeGreaterThanOrEqual(5);
+  });
+
+  test('a secret split by a stderr line between its halves is masked everywhere', async () => {
+    const halves = [canary.slice(0, 15), canary.slice(15)];
+    const text = (await call('GET', `/v1/deployments/${deploymentId}/log`)).body;
+    // The stderr line came between the halves; the stdout secret is still masked whole.
+    expect(text).toContain('interleaved: warning\n*****\n');
+    const sse = await t.server.inject({
+      method: 'GET',
+      url: `/v1/deployments/${deploymentId}/log`,
+      headers: { accept: 'text/event-stream' },
+    });
+    record('SSE stream (interleaved)', sse);
+    expect(sse.body).toContain(' warning');
+    const chunks = await t.db.logChunk.findMany({ where: { deploymentId } });
+    const stored = chunks.map((chunk) => chunk.text).join('');
+    expect(stored).toContain('interleaved:');
+    for (const [where, body] of [
+      ['text log', text],
+      ['SSE', sse.body],
+      ['log_chunks', stored],
+    ] as const) {
+      for (const half of halves) expect(body, `${where} has ${half}`).not.toContain(half);
+    }
   });
 
   test('the pull step used the app’s registry credentials', async () => {

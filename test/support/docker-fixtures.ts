@@ -121,3 +121,26 @@ export async function removeContainersWithLabel(key: string, value: string): Pro
   const ids = await containersWithLabel(key, value);
   if (ids.length > 0) await dockerCli(['rm', '-f', ...ids]);
 }
+
+/**
+ * Builds `tag` from a Dockerfile given as text (no build context: FROM, LABEL, VOLUME, RUN…),
+ * bounded to 120 s. For images a single test needs; remove them with removeLocalImage.
+ */
+export function buildImage(tag: string, dockerfile: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // The legacy builder ships with every engine version; BuildKit needs buildx, which may be absent.
+    const child = execFile(
+      'docker',
+      ['build', '-q', '-t', tag, '-'],
+      { timeout: 120_000, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
+      (error, _stdout, stderr) => {
+        if (error === null) {
+          resolve();
+          return;
+        }
+        reject(new Error(`docker build of ${tag} failed: ${stderr.trim()}`, { cause: error }));
+      },
+    );
+    child.stdin?.end(dockerfile);
+  });
+}

@@ -2,6 +2,7 @@
  * The worker's stores in memory, for unit tests of the runner against the fake engine. Each
  * method does what the PostgreSQL implementation's contract says, and no more.
  */
+import { resourceDefaults } from '../../src/domain/resource-limits.js';
 import type {
   ClaimedDeployment,
   DeploymentStore,
@@ -163,6 +164,7 @@ export function claimedDeployment(overrides: Partial<ClaimedDeployment> = {}): C
         intervalMs: 50,
         path: '/',
       },
+      resources: resourceDefaults,
       releaseCommands: [],
     },
     env: {},

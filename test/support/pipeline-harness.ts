@@ -233,7 +233,8 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     for (const id of ids) {
       await docker
         .getContainer(id)
-        .remove({ force: true })
+        // With its anonymous volumes, as Slipway removes containers: a test leaves none behind.
+        .remove({ force: true, v: true })
         .catch(() => undefined);
     }
   }

@@ -37,7 +37,7 @@ export function pullStep(image: string): Step {
       await store.recordImage(deployment.id, resolved.id, resolved.digest);
       context.image = resolved;
       const declared = readDeclaredCommands(resolved.labels);
-      if (!declared.ok) throw StepFailure.of(declared.error);
+      if (!declared.ok) throw StepFailure.of(declared.error, `pull failed: ${declared.error}`);
       return {
         followUps: declared.commands.map((command) =>
           releaseCommandStep({ ...command, source: 'image' }),

@@ -1,3 +1,4 @@
+import { outOfMemoryError } from '../../domain/resource-limits.js';
 import { releaseCommandDefaults } from '../../schemas/release-command.js';
 import { StepFailure, required, type Step } from '../step.js';
 
@@ -32,6 +33,7 @@ export function releaseCommandStep(spec: ReleaseCommandSpec): Step {
           command: spec.command,
           env: { ...context.env, SLIPWAY_RELEASE_COMMAND: '1' },
           timeoutMs: timeoutSeconds * 1000,
+          resources: context.deployment.settings.resources,
         },
         {
           onOutput: (text, stream) => {
@@ -43,6 +45,10 @@ export function releaseCommandStep(spec: ReleaseCommandSpec): Step {
       switch (result.outcome) {
         case 'exited':
           if (result.exitCode === 0) return { exitCode: 0 };
+          if (result.oomKilled === true) {
+            const error = outOfMemoryError(context.deployment.settings.resources);
+            throw StepFailure.of(error, `${what} ran ${error}`, result.exitCode);
+          }
           throw StepFailure.of(
             `exited with code ${result.exitCode}`,
             `${what} exited with code ${result.exitCode}`,

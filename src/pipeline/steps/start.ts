@@ -33,6 +33,7 @@ export function startStep(): Step {
         imageId: image.id,
         env: { ...context.env, PORT: String(webPort.port) },
         port: webPort.port,
+        resources: context.deployment.settings.resources,
       });
       context.candidate = candidate;
       io.log(candidate.description);
