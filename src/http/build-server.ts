@@ -11,8 +11,10 @@ import type { HealthService } from '../services/health-service.js';
 import type { ReleaseCommandService } from '../services/release-command-service.js';
 import errorHandler, { sendProblem, toProblem } from './plugins/error-handler.js';
 import { AppError } from '../domain/errors.js';
+import { createClientErrorHandler } from './client-error.js';
 import openapi from './plugins/openapi.js';
 import audit from './plugins/audit.js';
+import jsonBody from './plugins/json-body.js';
 import auth from './plugins/auth.js';
 import { auditRoutes } from './routes/audit.js';
 import { envRoutes } from './routes/env.js';
@@ -78,10 +80,12 @@ export async function buildServer(deps: ServerDependencies) {
       );
     },
     return503OnClosing: true,
+    clientErrorHandler: createClientErrorHandler(deps.logger),
   }).withTypeProvider<ZodTypeProvider>();
 
   // The API speaks JSON only; any other body type is answered with 415 rather than parsed.
   app.removeContentTypeParser('text/plain');
+  await app.register(jsonBody);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {

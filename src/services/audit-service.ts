@@ -1,5 +1,6 @@
 import { auditDetails, type AuditAction } from '../domain/audit.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { parseInt64 } from '../domain/int64.js';
 import { AppError } from '../domain/errors.js';
 import type { AuditEvent } from '../schemas/audit.js';
 import type { ApplicationService, Page } from './application-service.js';
@@ -20,13 +21,13 @@ function toView(event: StoredAuditEvent): AuditEvent {
 }
 
 function decodeIdCursor(cursor: string): bigint {
-  const key = decodeCursor(cursor);
-  if (!/^\d{1,19}$/.test(key)) {
+  const id = parseInt64(decodeCursor(cursor));
+  if (id === null) {
     throw new AppError('VALIDATION_FAILED', 'cursor is not one this API issued', {
       issues: [{ path: '/cursor', message: 'invalid cursor', location: 'querystring' }],
     });
   }
-  return BigInt(key);
+  return id;
 }
 
 export interface AuditRecord {

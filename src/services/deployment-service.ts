@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseInt64 } from '../domain/int64.js';
 import { AppError } from '../domain/errors.js';
 import { renderDeploymentLog } from '../domain/render-deployment-log.js';
 import type {
@@ -32,12 +33,13 @@ function encodeSequenceCursor(sequence: bigint): string {
 function decodeSequenceCursor(cursor: string): bigint {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^s:(\d{1,19})$/.exec(decoded);
-  if (match?.[1] === undefined) {
+  const sequence = match?.[1] === undefined ? null : parseInt64(match[1]);
+  if (sequence === null) {
     throw new AppError('VALIDATION_FAILED', 'cursor is not one this API issued', {
       issues: [{ path: '/cursor', message: 'invalid cursor', location: 'querystring' }],
     });
   }
-  return BigInt(match[1]);
+  return sequence;
 }
 
 export function createDeploymentService(deps: {
