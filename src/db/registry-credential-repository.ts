@@ -1,5 +1,6 @@
 import type { RegistryCredentialRepository } from '../services/security-ports.js';
 import type { Database } from './prisma-client.js';
+import { failingAsAppNotFound } from './prisma-errors.js';
 
 const fields = { server: true, username: true, sealedPassword: true, updatedAt: true } as const;
 
@@ -10,12 +11,14 @@ export function createRegistryCredentialRepository(db: Database): RegistryCreden
     },
 
     async put(applicationId, input) {
-      return db.registryCredential.upsert({
-        where: { applicationId },
-        create: { applicationId, ...input },
-        update: input,
-        select: fields,
-      });
+      return failingAsAppNotFound(() =>
+        db.registryCredential.upsert({
+          where: { applicationId },
+          create: { applicationId, ...input },
+          update: input,
+          select: fields,
+        }),
+      );
     },
 
     async delete(applicationId) {

@@ -1,5 +1,6 @@
 import type { StoredToken, TokenRepository } from '../services/security-ports.js';
 import type { Database } from './prisma-client.js';
+import { failingAsAppNotFound } from './prisma-errors.js';
 
 const withApps = {
   apps: { include: { application: { select: { id: true, name: true } } } },
@@ -32,16 +33,18 @@ function toToken(row: TokenRow): StoredToken {
 export function createTokenRepository(db: Database): TokenRepository {
   return {
     async create(input) {
-      const row = await db.apiToken.create({
-        data: {
-          name: input.name,
-          scope: input.scope,
-          secretHash: input.hash,
-          prefix: input.displayPrefix,
-          apps: { create: input.applicationIds.map((applicationId) => ({ applicationId })) },
-        },
-        include: withApps,
-      });
+      const row = await failingAsAppNotFound(() =>
+        db.apiToken.create({
+          data: {
+            name: input.name,
+            scope: input.scope,
+            secretHash: input.hash,
+            prefix: input.displayPrefix,
+            apps: { create: input.applicationIds.map((applicationId) => ({ applicationId })) },
+          },
+          include: withApps,
+        }),
+      );
       return toToken(row);
     },
 
