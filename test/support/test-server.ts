@@ -3,8 +3,8 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/prisma-client.js';
-import { buildServer, type SlipwayServer } from '../../src/http/build-server.js';
-import { composeServices } from '../../src/main/compose-services.js';
+import type { SlipwayServer } from '../../src/http/build-server.js';
+import { createApiApp } from '../../src/main/api-app.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -41,12 +41,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const redisPrefix = `slipway-test-${randomBytes(4).toString('hex')}`;
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const { adminToken, secretKey } = testSecurity();
-  const services = composeServices(db, redis, {
+  // The production wiring and shutdown path: the server closes the queue, database and Redis.
+  const server = await createApiApp({
     logger,
+    db,
+    redis,
     queuePrefix: redisPrefix,
     security: { adminToken, secretKey },
   });
-  const server = await buildServer({ logger, ...services });
   await server.ready();
 
   const request = sendTokenByDefault(server, adminToken);
@@ -61,9 +63,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     request,
     close: async () => {
       await server.close();
-      await services.close();
-      await db.$disconnect();
-      redis.disconnect();
       await database.drop();
     },
   };
