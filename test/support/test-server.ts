@@ -31,13 +31,15 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Defaults to a silent logger (TEST_LOG_LEVEL overrides the level). */
   logger?: Logger;
+  /** Defaults to the shared test Redis; a test that stops Redis passes its own. */
+  redisUrl?: string;
 }
 
 /** The real API wired to a database of its own and the shared test Redis. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const db = createDatabase(database.url);
-  const redis = createRedisConnection(inject('redisUrl'));
+  const redis = createRedisConnection(options.redisUrl ?? inject('redisUrl'));
   const redisPrefix = `slipway-test-${randomBytes(4).toString('hex')}`;
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const { adminToken, secretKey } = testSecurity();
