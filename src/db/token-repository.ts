@@ -1,5 +1,6 @@
 import type { StoredToken, TokenRepository } from '../services/security-ports.js';
 import type { Database } from './prisma-client.js';
+import { auditedTransaction } from './audited-transaction.js';
 import { failingAsAppNotFound } from './prisma-errors.js';
 
 const withApps = {
@@ -34,16 +35,21 @@ export function createTokenRepository(db: Database): TokenRepository {
   return {
     async create(input) {
       const row = await failingAsAppNotFound(() =>
-        db.apiToken.create({
-          data: {
-            name: input.name,
-            scope: input.scope,
-            secretHash: input.hash,
-            prefix: input.displayPrefix,
-            apps: { create: input.applicationIds.map((applicationId) => ({ applicationId })) },
-          },
-          include: withApps,
-        }),
+        auditedTransaction(
+          db,
+          (tx) =>
+            tx.apiToken.create({
+              data: {
+                name: input.name,
+                scope: input.scope,
+                secretHash: input.hash,
+                prefix: input.displayPrefix,
+                apps: { create: input.applicationIds.map((applicationId) => ({ applicationId })) },
+              },
+              include: withApps,
+            }),
+          (created) => ({ app: null, createdId: created.id }),
+        ),
       );
       return toToken(row);
     },
@@ -66,8 +72,11 @@ export function createTokenRepository(db: Database): TokenRepository {
     },
 
     async delete(id) {
-      const { count } = await db.apiToken.deleteMany({ where: { id } });
-      return count > 0;
+      return auditedTransaction(
+        db,
+        async (tx) => (await tx.apiToken.deleteMany({ where: { id } })).count > 0,
+        (deleted) => (deleted ? { app: null } : null),
+      );
     },
   };
 }

@@ -15,6 +15,7 @@ import { createClientErrorHandler } from './client-error.js';
 import openapi from './plugins/openapi.js';
 import audit from './plugins/audit.js';
 import jsonBody from './plugins/json-body.js';
+import noBody from './plugins/no-body.js';
 import auth from './plugins/auth.js';
 import { auditRoutes } from './routes/audit.js';
 import { envRoutes } from './routes/env.js';
@@ -62,11 +63,9 @@ export async function buildServer(deps: ServerDependencies) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: bodyLimitBytes,
-    // A caller's X-Request-Id is kept when it is sane, so logs can be joined across services.
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    // Always ours: a caller-chosen id could collide with or impersonate another request's. The
+    // caller's own id is kept apart, as clientRequestId (logs, audit entries).
+    genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 500 },
     // URLs Fastify cannot even route (bad percent-encoding, over-long params) still get problem+json.
     frameworkErrors: (error, request, reply) => {
@@ -88,6 +87,14 @@ export async function buildServer(deps: ServerDependencies) {
   await app.register(jsonBody);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('clientRequestId', null);
+  app.addHook('onRequest', async (request) => {
+    const given = request.headers['x-request-id'];
+    if (typeof given === 'string' && requestIdPattern.test(given)) {
+      request.clientRequestId = given;
+      request.log = request.log.child({ clientRequestId: given });
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -95,7 +102,8 @@ export async function buildServer(deps: ServerDependencies) {
   await app.register(errorHandler, { isDependencyUnavailable: deps.isDependencyUnavailable });
   // Before any route, so that every route gets its access policy (or start-up fails).
   await app.register(auth, { access: deps.security.access });
-  await app.register(audit, { audit: deps.security.audit, access: deps.security.access });
+  await app.register(audit);
+  await app.register(noBody);
   await app.register(openapi);
   await app.register(healthRoutes, { health: deps.health });
   await app.register(metricsRoutes, { metrics: deps.metrics });

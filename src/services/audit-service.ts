@@ -1,4 +1,3 @@
-import { auditDetails, type AuditAction } from '../domain/audit.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { parseInt64 } from '../domain/int64.js';
 import { AppError } from '../domain/errors.js';
@@ -17,6 +16,7 @@ function toView(event: StoredAuditEvent): AuditEvent {
     details: event.details,
     address: event.address,
     requestId: event.requestId,
+    clientRequestId: event.clientRequestId,
   };
 }
 
@@ -28,17 +28,6 @@ function decodeIdCursor(cursor: string): bigint {
     });
   }
   return id;
-}
-
-export interface AuditRecord {
-  actor: { tokenId: string | null; name: string };
-  action: AuditAction;
-  app: { id: string | null; name: string } | null;
-  target: Record<string, string>;
-  /** The request body; secret values are removed before anything is stored. */
-  body: unknown;
-  address: string;
-  requestId: string;
 }
 
 export function createAuditService(deps: {
@@ -63,19 +52,6 @@ export function createAuditService(deps: {
   }
 
   return {
-    record(entry: AuditRecord): Promise<void> {
-      return audit.append({
-        actor: entry.actor,
-        action: entry.action,
-        applicationId: entry.app?.id ?? null,
-        app: entry.app?.name ?? null,
-        target: entry.target,
-        details: auditDetails(entry.action, entry.body),
-        address: entry.address,
-        requestId: entry.requestId,
-      });
-    },
-
     /** Newest first. */
     list(query: { limit: number; cursor?: string | undefined }): Promise<Page<AuditEvent>> {
       return page(undefined, query);
