@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import {
   serializerCompiler,
   validatorCompiler,
@@ -31,7 +31,7 @@ import { deploymentRoutes } from './routes/deployments.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { LogStreamService } from '../services/log-stream-service.js';
 import type { Registry } from 'prom-client';
-import { healthRoutes } from './routes/health.js';
+import { healthCheckPaths, healthRoutes } from './routes/health.js';
 import { releaseCommandRoutes } from './routes/release-commands.js';
 import { settingsRoutes } from './routes/settings.js';
 
@@ -79,6 +79,9 @@ export async function buildServer(deps: ServerDependencies) {
       );
     },
     return503OnClosing: true,
+    logController: new LogController({
+      disableRequestLogging: (request) => healthCheckPaths.has(request.url.split('?')[0] ?? ''),
+    }),
     clientErrorHandler: createClientErrorHandler(deps.logger),
   }).withTypeProvider<ZodTypeProvider>();
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../domain/errors.js';
-import { problemSchema } from '../../schemas/problem.js';
+import { problemResponse } from '../problem-responses.js';
 
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];
@@ -32,10 +32,11 @@ async function noBodyPlugin(app: FastifyInstance) {
       existing === undefined
         ? [refuse]
         : [refuse, ...(Array.isArray(existing) ? existing : [existing])];
-    if (schema === undefined || schema.hide === true) return;
+    if (route.method === 'HEAD' || schema === undefined || schema.hide === true) return;
     const response: unknown = schema.response;
     if (typeof response === 'object' && response !== null) {
-      schema.response = { ...response, 415: problemSchema };
+      // A copy, never an edit: the schema object may be shared with the route's HEAD twin.
+      route.schema = { ...schema, response: { ...response, 415: problemResponse } };
     }
   });
 }
