@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 
-import { RuntimeError } from '../pipeline/container-runtime.js';
+import { EngineError } from '../engine/engine-error.js';
 import { engineMessage, hasStatus, toRuntimeError } from './engine-errors.js';
 import { STOP_TIMEOUT_SECONDS } from './web-container.js';
 import { removeWithVolumes } from './remove-options.js';
@@ -24,7 +24,7 @@ export async function removeContainer(docker: Docker, containerId: string): Prom
     if (hasStatus(error, 404, 409)) return;
     const failure = toRuntimeError(error, `removing container ${containerId}`);
     if (stopFailure === null) throw failure;
-    throw new RuntimeError(
+    throw new EngineError(
       failure.code,
       `${failure.message} (stopping it failed too: ${stopFailure})`,
       {

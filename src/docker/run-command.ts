@@ -2,11 +2,8 @@ import { Readable } from 'node:stream';
 
 import type Docker from 'dockerode';
 
-import {
-  RuntimeError,
-  type RunCommandOptions,
-  type RunCommandResult,
-} from '../pipeline/container-runtime.js';
+import type { RunCommandOptions, RunCommandResult } from './runtime-types.js';
+import { EngineError } from '../engine/engine-error.js';
 import { hasStatus, toRuntimeError } from './engine-errors.js';
 import { FirstError } from './first-error.js';
 import { OutputDemuxer } from './output-demuxer.js';
@@ -85,7 +82,7 @@ async function settleWithRemoval(
   const removal = toRuntimeError(removalError, `removing command container ${container.id}`);
   if (result.ok) throw removal;
   const failure = toRuntimeError(result.error, `running a command in container ${container.id}`);
-  throw new RuntimeError(failure.code, `${failure.message}; then ${removal.message}`, {
+  throw new EngineError(failure.code, `${failure.message}; then ${removal.message}`, {
     cause: result.error,
   });
 }
@@ -229,7 +226,7 @@ function exitCodeOf(waitResult: unknown): number {
   ) {
     return waitResult.StatusCode;
   }
-  throw new RuntimeError(
+  throw new EngineError(
     'ENGINE_ERROR',
     `unexpected answer to a container wait: ${JSON.stringify(waitResult)}`,
   );

@@ -4,7 +4,7 @@ import {
   SecretSet,
   type StreamRedactor,
 } from '../domain/secret-redactor.js';
-import type { OutputStream } from './container-runtime.js';
+import type { OutputStream } from '../engine/engine.js';
 import type { LogStore } from './deployment-store.js';
 import { createLogBuffer } from './log-buffer.js';
 import { createLogFlusher } from './log-flusher.js';

@@ -1,7 +1,7 @@
 import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { DeploymentRunner } from '../services/deployment-runner.js';
+import type { DeploymentRunner } from '../worker/deployment-runner.js';
 import { deploymentQueueName, type DeploymentJobData } from './deployment-queue.js';
 import { classifyWorkerError } from './worker-errors.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stepKinds, type StepKind } from '../domain/step-kinds.js';
 import { isValidImageReference, maxImageReferenceLength } from '../domain/image-reference.js';
 import { resourceDefaults } from '../domain/resource-limits.js';
 import {
@@ -22,11 +23,10 @@ export const stepStatuses = [
   'skipped',
   'cancelled',
 ] as const;
-export const stepKinds = ['pull', 'release_command', 'start', 'probe', 'activate'] as const;
 
+export { stepKinds, type StepKind };
 export type DeploymentStatus = (typeof deploymentStatuses)[number];
 export type StepStatus = (typeof stepStatuses)[number];
-export type StepKind = (typeof stepKinds)[number];
 
 export const imageReferenceSchema = z
   .string()
@@ -118,10 +118,33 @@ export const releaseSchema = z
     deploymentId: z.uuid(),
     image: z.string(),
     imageId: z.string(),
-    containerId: z.string(),
-    containerPort: z.number().int(),
-    hostPort: z.number().int(),
+    workload: z
+      .object({
+        engine: z.string().describe('The engine that runs the release, e.g. "docker"'),
+        ref: z
+          .string()
+          .describe("The engine's reference to the workload (for Docker, a container id)"),
+      })
+      .describe('What runs the release'),
+    endpoint: z.string().describe('Where Slipway reaches the release over HTTP'),
+    webPort: z.number().int().describe('Port the web process listens on inside its workload'),
+    containerId: z
+      .string()
+      .meta({ deprecated: true })
+      .describe('Deprecated: use workload.ref (the Docker container id)'),
+    containerPort: z.number().int().meta({ deprecated: true }).describe('Deprecated: use webPort'),
+    hostPort: z
+      .number()
+      .int()
+      .meta({ deprecated: true })
+      .describe('Deprecated: use endpoint (the port on 127.0.0.1 where the release is published)'),
     activatedAt: z.iso.datetime(),
+    health: z
+      .enum(['running', 'exited', 'missing'])
+      .describe(
+        'What the worker last saw of the release: running; exited (stopped outside Slipway, being started again); missing (removed outside Slipway: nothing serves the app until the next deployment)',
+      ),
+    healthCheckedAt: z.iso.datetime().nullable().describe('When the health was last checked'),
   })
   .meta({ id: 'Release' });
 

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { decodeCursor, pageOf, type Page } from '../domain/cursor.js';
 import { AppError } from '../domain/errors.js';
 import { startupProbeConflicts } from '../domain/startup-probe.js';
 import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
@@ -16,11 +16,6 @@ import type {
   ApplicationRepository,
   ReleaseCommandRepository,
 } from './ports.js';
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 
 export function appNotFound(name: string): AppError {
   return new AppError('APP_NOT_FOUND', `no application named "${name}"`);
@@ -66,15 +61,13 @@ export function createApplicationService(deps: {
 
     async list(query: { limit: number; cursor?: string | undefined }): Promise<Page<Application>> {
       const afterName = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      // One extra row tells whether another page exists without a count query.
       const rows = await applications.list({ limit: query.limit + 1, afterName });
-      const items = rows.slice(0, query.limit);
-      const last = items.at(-1);
-      return {
-        items,
-        nextCursor:
-          rows.length > query.limit && last !== undefined ? encodeCursor(last.name) : null,
-      };
+      return pageOf(
+        rows,
+        query.limit,
+        (app) => app.name,
+        (app) => app,
+      );
     },
 
     async get(name: string): Promise<Application> {

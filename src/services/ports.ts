@@ -1,3 +1,4 @@
+import type { DeploymentLogData } from '../domain/render-deployment-log.js';
 import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
 import type {
   CreateReleaseCommand,
@@ -84,21 +85,6 @@ export interface HealthProbe {
   check(): Promise<void>;
 }
 
-export interface StoredLogChunk {
-  stepId: string | null;
-  part: 'head' | 'tail';
-  text: string;
-}
-
-export interface DeploymentLogData {
-  deployment: Deployment;
-  /** Bytes cut from the middle of each step's log (by step id). */
-  omittedBytes: Map<string, number>;
-  /** The shell command of each release-command step (by step id). */
-  commands: Map<string, string | null>;
-  chunks: StoredLogChunk[];
-}
-
 export interface IdempotencyRecord {
   deployment: Deployment;
   fingerprint: string | null;
@@ -164,3 +150,5 @@ export interface DeploymentProgressReader {
   progress(deploymentId: string): Promise<Deployment | null>;
   chunksAfter(deploymentId: string, afterId: bigint, limit: number): Promise<LogChunkRecord[]>;
 }
+
+export type { DeploymentLogData, StoredLogChunk } from '../domain/render-deployment-log.js';

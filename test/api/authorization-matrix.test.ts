@@ -176,9 +176,10 @@ async function createFixture(keepDeploymentActive: boolean): Promise<Fixture> {
         deploymentId,
         image: FIXTURE_IMAGES.webV1,
         imageId: `sha256:${'0'.repeat(64)}`,
-        containerId: 'f'.repeat(64),
-        containerPort: 8080,
-        hostPort: 40000,
+        engine: 'docker',
+        workloadRef: 'f'.repeat(64),
+        endpoint: 'http://127.0.0.1:40000',
+        webPort: 8080,
       },
     });
   }

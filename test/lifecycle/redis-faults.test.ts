@@ -22,8 +22,14 @@ import {
 
 let h: Harness;
 
+/** This file flushes and restarts Redis: it has a redis-server of its own. */
+function dedicatedRedis() {
+  if (h.redis === null) throw new Error('this file needs its own redis-server');
+  return h.redis;
+}
+
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ dedicatedRedis: true });
 }, harnessStartTimeoutMs);
 
 afterEach(() => {
@@ -93,11 +99,14 @@ function queueRecoveryLines(records: WorkerLogRecord[]): WorkerLogRecord[] {
 
 describe('Redis faults', () => {
   test('FLUSHALL while deployments are queued: re-enqueued from PostgreSQL, each runs once', async () => {
-    await loseJobsWhileRunning(() => h.redis.flushAll(), 'redis-flush');
+    await loseJobsWhileRunning(() => dedicatedRedis().flushAll(), 'redis-flush');
   }, 150_000);
 
   test('Redis restarted without persistence: re-enqueued from PostgreSQL, each runs once', async () => {
-    const { worker, first } = await loseJobsWhileRunning(() => h.redis.restart(), 'redis-restart');
+    const { worker, first } = await loseJobsWhileRunning(
+      () => dedicatedRedis().restart(),
+      'redis-restart',
+    );
     // The running job's key vanished with the restart: BullMQ reports it when the job finishes.
     // That is an expected recovery: one warn line per event saying what happened, no error.
     const recoveries = queueRecoveryLines(worker.records());

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { labelKeys } from '../../src/pipeline/container-labels.js';
+import { labelKeys } from '../../src/docker/container-labels.js';
 import {
   buildImage,
   dockerCli,

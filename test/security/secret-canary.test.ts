@@ -12,13 +12,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { z } from 'zod';
-import { createDeploymentStore } from '../../src/db/deployment-store.js';
-import { createLogStore } from '../../src/db/log-store.js';
-import { createDockerRuntime } from '../../src/docker/docker-runtime.js';
-import { labelKeys } from '../../src/pipeline/container-labels.js';
-import { startDeploymentWorker } from '../../src/queue/deployment-worker.js';
+import { labelKeys } from '../../src/docker/container-labels.js';
+import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
-import { createDeploymentRunner } from '../../src/services/deployment-runner.js';
+import { composeWorker } from '../../src/worker/compose-worker.js';
 import {
   ENSURE_DOCKER_TIMEOUT_MS,
   REGISTRY_IMAGES,
@@ -114,7 +111,7 @@ beforeAll(async () => {
   await call('PUT', '/v1/apps/canary/env/CANARY', { value: canary, secret: true });
   await call('PUT', '/v1/apps/canary/env/PLAIN', { value: 'visible-value', secret: false });
   await call('PUT', '/v1/apps/canary/registry-credentials', {
-    server: TEST_AUTH_REGISTRY_CREDENTIALS.serveraddress,
+    server: TEST_AUTH_REGISTRY_CREDENTIALS.server,
     username: TEST_AUTH_REGISTRY_CREDENTIALS.username,
     password: registryPassword,
   });
@@ -134,25 +131,22 @@ beforeAll(async () => {
   workerRedis.on('error', (error) => {
     logger.warn({ err: error }, 'worker redis error');
   });
-  const runner = createDeploymentRunner({
-    store: createDeploymentStore(t.db, t.secretKey),
-    logs: createLogStore(t.db),
-    runtime: createDockerRuntime({ authConfig: null }),
-    instance,
-    network: undefined,
+  const worker = composeWorker({
+    db: t.db,
+    redis: workerRedis,
+    engine: createDockerEngine({ instance, network: undefined, authConfig: null }),
+    secretKey: t.secretKey,
     logger,
     workerId: `${instance}-worker`,
-    deploymentTimeoutSeconds: 120,
-  });
-  const worker = startDeploymentWorker({
-    connection: workerRedis,
-    runner,
     concurrency: 1,
-    logger,
-    prefix: t.redisPrefix,
+    deploymentTimeoutSeconds: 120,
+    lostAfterSeconds: 10,
+    reconcileIntervalSeconds: 5,
+    queuePrefix: t.redisPrefix,
   });
+  await worker.start();
   stopWorker = async () => {
-    await worker.close();
+    await worker.stop(0);
     workerRedis.disconnect();
   };
 

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import type { RegistryCredentials } from '../../src/pipeline/container-runtime.js';
+import type { RegistryCredentials } from '../../src/engine/engine.js';
 
 const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-docker.sh', import.meta.url));
 
@@ -44,7 +44,7 @@ export const TEST_REGISTRY = '127.0.0.1:5000';
 /** The local registry that demands basic auth (TEST_AUTH_REGISTRY_CREDENTIALS). */
 export const TEST_AUTH_REGISTRY = '127.0.0.1:5001';
 export const TEST_AUTH_REGISTRY_CREDENTIALS: RegistryCredentials = {
-  serveraddress: TEST_AUTH_REGISTRY,
+  server: TEST_AUTH_REGISTRY,
   username: 'slipway',
   password: 'slipway-test-password',
 };

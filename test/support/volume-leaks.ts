@@ -6,7 +6,7 @@
  * Unlike `docker volume ls -f dangling=true`, this cannot be confused by other tests (or other
  * people) creating volumes on the same engine at the same time.
  */
-import { labelKeys } from '../../src/pipeline/container-labels.js';
+import { labelKeys } from '../../src/docker/container-labels.js';
 import { dockerCli } from './docker-fixtures.js';
 
 interface EngineEvent {

@@ -1,5 +1,5 @@
 /**
- * The Docker runtime against the real engine and the real local registries of
+ * The Docker implementation's operations against the real engine and the real local registries of
  * scripts/ensure-docker.sh. Every container a test makes carries that test's own label, and
  * afterEach fails the test if any of them is left behind.
  */
@@ -7,14 +7,16 @@ import { randomUUID } from 'node:crypto';
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { createDockerRuntime } from '../../src/docker/docker-runtime.js';
+import type {
+  RunCommandOptions,
+  StartWebContainerOptions,
+} from '../../src/docker/runtime-types.js';
+import { EngineError as RuntimeError } from '../../src/engine/engine-error.js';
+import type { OutputStream } from '../../src/engine/engine.js';
 import {
-  RuntimeError,
-  type ContainerRuntime,
-  type OutputStream,
-  type RunCommandOptions,
-  type StartWebContainerOptions,
-} from '../../src/pipeline/container-runtime.js';
+  createDockerOperations,
+  type DockerOperations,
+} from '../../src/docker/docker-operations.js';
 import {
   containersWithLabel,
   dockerCli,
@@ -32,7 +34,7 @@ import {
 const RUN_LABEL = 'io.slipway.test-run';
 const TEST_TIMEOUT_MS = 60_000;
 
-let runtime: ContainerRuntime;
+let runtime: DockerOperations;
 let runId = '';
 /** Web containers started by the current test; afterEach removes them through the runtime. */
 let startedIds: string[] = [];
@@ -42,7 +44,7 @@ const labels = (extra: Record<string, string> = {}) => ({ [RUN_LABEL]: runId, ..
 beforeAll(async () => {
   await ensureDockerFixtures();
   // authConfig null: these tests must not depend on the credentials of whoever runs them.
-  runtime = createDockerRuntime({ authConfig: null });
+  runtime = createDockerOperations({ authConfig: null });
 }, ENSURE_DOCKER_TIMEOUT_MS);
 
 beforeEach(() => {
@@ -238,7 +240,7 @@ describe('pullImage', { timeout: TEST_TIMEOUT_MS }, () => {
         JSON.stringify({ auths: { [TEST_AUTH_REGISTRY]: { auth } } }),
       );
       const lines: string[] = [];
-      const image = await createDockerRuntime().pullImage(REGISTRY_IMAGES.authWebV1, (line) =>
+      const image = await createDockerOperations().pullImage(REGISTRY_IMAGES.authWebV1, (line) =>
         lines.push(line),
       );
       expect(lines[0]).toContain('with credentials of slipway');
@@ -249,7 +251,7 @@ describe('pullImage', { timeout: TEST_TIMEOUT_MS }, () => {
 
   it('reports ENGINE_UNAVAILABLE when no engine answers', async () => {
     vi.stubEnv('DOCKER_HOST', 'unix:///nonexistent/docker.sock');
-    const offline = createDockerRuntime({ authConfig: null });
+    const offline = createDockerOperations({ authConfig: null });
     await expectRuntimeError(
       offline.pullImage(REGISTRY_IMAGES.webV1, () => undefined),
       'ENGINE_UNAVAILABLE',
