@@ -1,7 +1,7 @@
 import type { DeploymentStep } from '../schemas/deployment.js';
 import type { DeploymentLogData, StoredLogChunk } from '../services/ports.js';
 
-const sectionTitles: Record<DeploymentStep['kind'], string> = {
+export const sectionTitles: Record<DeploymentStep['kind'], string> = {
   pull: 'docker pull',
   release_command: 'docker release commands',
   start: 'docker start web container',

@@ -141,8 +141,10 @@ export function createLogStreamService(deps: {
       if (deployment === null)
         throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${deploymentId}`);
       const follower: Follower = { sink, lastId: lastEventId ?? -1n, steps: new Map() };
-      sendSteps(follower, deployment);
+      // Output before the steps, as every poll sends it: a step's `step` event then always comes
+      // after the output it had so far, so a client can print each step's end below its output.
       sendChunks(follower, await readAll(deploymentId, follower.lastId));
+      sendSteps(follower, deployment);
       if (terminal.has(deployment.status)) {
         // Finished before we read its output, so what we sent is complete.
         sink({ type: 'end', status: deployment.status, failureReason: deployment.failureReason });

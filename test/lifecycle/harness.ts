@@ -71,6 +71,8 @@ export interface Harness {
   /** SLIPWAY_INSTANCE of every worker of this file: containers are found by it. */
   instance: string;
   baseUrl: string;
+  /** SLIPWAY_ADMIN_TOKEN of the API, for clients started by a test (e.g. the CLI). */
+  adminToken: string;
   /**
    * Every HTTP request to an API goes through here (streams included), so credentials are added
    * in exactly one place. Returns the raw response; the body is not read.
@@ -153,6 +155,7 @@ export async function startHarness(): Promise<Harness> {
     redis,
     instance,
     baseUrl: main.baseUrl,
+    adminToken,
     http,
     async api(path, options, baseUrl) {
       const response = await http(path, options, baseUrl);

@@ -545,7 +545,7 @@ export interface components {
              * @description Secret values are encrypted at rest, never returned, and masked as ***** in deployment logs
              * @default false
              */
-            secret: boolean;
+            secret?: boolean;
         };
         SetRegistryCredentialsInput: {
             /** @description Registry the credentials are for; they are only ever sent to this registry */
@@ -573,7 +573,7 @@ export interface components {
             /** @description Runs as `/bin/sh -c <command>` in a fresh container from the new image */
             command: string;
             /** @default 1800 */
-            timeoutSeconds: number;
+            timeoutSeconds?: number;
         };
         UpdateReleaseCommandInput: {
             /** @description Human-readable name, e.g. "migrate" */

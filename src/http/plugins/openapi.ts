@@ -3,11 +3,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { apiVersion } from '../api-version.js';
 import { operationIdFor } from '../operation-ids.js';
 import { pruneUnusedSchemas } from '../openapi-prune.js';
 import { bearerSecurityScheme } from './auth.js';
-
-export const apiVersion = '0.1.0';
 
 async function openapiPlugin(app: FastifyInstance) {
   // Start-up fails for a documented route without a stable name, so clients never see one change.
