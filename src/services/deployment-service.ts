@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
+import { preferredWaitSeconds } from '../domain/prefer-wait.js';
 import { renderDeploymentLog } from '../domain/render-deployment-log.js';
 import type {
   Deployment,
@@ -40,14 +41,33 @@ function decodeSequenceCursor(cursor: string): bigint {
   return BigInt(match[1]);
 }
 
+const finishedStatuses = new Set<Deployment['status']>(['succeeded', 'failed', 'cancelled']);
+
 export function createDeploymentService(deps: {
   applications: Pick<ApplicationService, 'requireApp' | 'settingsOf'>;
   deployments: DeploymentRepository;
   envVars: Pick<EnvVarRepository, 'snapshot'>;
   queue: DeploymentQueue;
   onEnqueueFailure?: (error: unknown, deploymentId: string) => void;
+  /** How often a `Prefer: wait` trigger re-reads the deployment (default 250 ms). */
+  waitPollMs?: number;
 }) {
   const { applications, deployments, queue } = deps;
+  const waitPollMs = deps.waitPollMs ?? 250;
+
+  /** The deployment once finished, or as it is after `seconds` (PostgreSQL is the truth). */
+  async function waitUntilFinished(deployment: Deployment, seconds: number): Promise<Deployment> {
+    const deadline = Date.now() + seconds * 1000;
+    let current = deployment;
+    // Bounded by the deadline: at most seconds * 1000 / waitPollMs reads.
+    while (!finishedStatuses.has(current.status) && Date.now() < deadline) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(waitPollMs, deadline - Date.now())),
+      );
+      current = (await deployments.findById(current.id)) ?? current;
+    }
+    return current;
+  }
 
   /** The deployment a retried request refers to, or null when the key is free (or expired). */
   async function replayOf(
@@ -124,6 +144,37 @@ export function createDeploymentService(deps: {
         });
       }
       return { deployment, replayed: false };
+    },
+
+    /**
+     * trigger, then with `Prefer: wait=N` holds the answer until the deployment finished or N s
+     * passed. `finished` tells whether it did; `waitApplied` is the N that was honoured.
+     */
+    async triggerAndWait(
+      app: string,
+      request: TriggerDeployment,
+      headers: { idempotencyKey?: string | undefined; prefer?: string | undefined },
+    ): Promise<{
+      deployment: Deployment;
+      replayed: boolean;
+      finished: boolean;
+      waitApplied: number | null;
+    }> {
+      const wait = preferredWaitSeconds(headers.prefer);
+      if (wait === 'invalid') {
+        throw new AppError('VALIDATION_FAILED', 'Prefer: wait must be 0-300 whole seconds', {
+          issues: [{ path: '/prefer', message: 'invalid wait', location: 'headers' }],
+        });
+      }
+      const triggered = await this.trigger(app, request, headers.idempotencyKey);
+      const deployment =
+        wait === null ? triggered.deployment : await waitUntilFinished(triggered.deployment, wait);
+      return {
+        ...triggered,
+        deployment,
+        finished: finishedStatuses.has(deployment.status),
+        waitApplied: wait,
+      };
     },
 
     /** Queued: cancelled at once. Running: the worker kills what runs and cleans up. */

@@ -265,6 +265,8 @@ export interface paths {
          * Deploy an image
          * @description Snapshots the current settings, stores the deployment and queues it. A worker then pulls the image, runs the release commands, starts and probes the web container, and only then makes it the live release.
          *
+         *     With `Prefer: wait=N` (RFC 7240, N ≤ 300) the answer waits until the deployment finished (200) or N seconds passed (202), and carries `Preference-Applied: wait=N`.
+         *
          *     Needs an admin token, or a deploy token for this application.
          */
         post: operations["createDeployment"];
@@ -2105,6 +2107,8 @@ export interface operations {
             header?: {
                 /** @description Retries with the same key and body within 24 h return the original deployment */
                 "idempotency-key"?: string;
+                /** @description RFC 7240. `wait=N` (N ≤ 300): answer once the deployment finished (200) or after N seconds (202), with `Preference-Applied: wait=N` */
+                prefer?: string;
             };
             path: {
                 app: string;
@@ -2117,7 +2121,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A retry with the same Idempotency-Key: the original deployment */
+            /** @description A retry with the same Idempotency-Key: the original deployment; or, with Prefer: wait, the finished deployment */
             200: {
                 headers: {
                     [name: string]: unknown;
