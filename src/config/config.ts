@@ -21,6 +21,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
     .default('default'),
+  /** Lets webhooks target loopback, link-local and private addresses (off: SSRF protection). */
+  SLIPWAY_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   /** Seals secrets at rest (env vars, registry passwords); the API and the worker need the same. */
   SLIPWAY_SECRET_KEY: z.string().transform((text, ctx) => {
     try {

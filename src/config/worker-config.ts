@@ -22,6 +22,12 @@ const workerSchema = z.object({
   /** Prometheus metrics of the worker on this port (0 = off). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Webhook deliveries attempted at once, apart from deployments. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** A receiver that has not answered within this is an attempt failed. */
+  WEBHOOK_TIMEOUT_SECONDS: seconds(10, 300),
+  /** First retry delay, doubled per failed attempt up to 1 h, for 24 h. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
 });
 
 export type WorkerConfig = Config & z.infer<typeof workerSchema>;

@@ -48,6 +48,14 @@ export const operationIds: Readonly<Record<string, string>> = {
   'POST /v1/tokens': 'createToken',
   'GET /v1/tokens': 'listTokens',
   'DELETE /v1/tokens/:id': 'revokeToken',
+
+  'POST /v1/webhooks': 'createWebhook',
+  'GET /v1/webhooks': 'listWebhooks',
+  'GET /v1/webhooks/:id': 'getWebhook',
+  'PATCH /v1/webhooks/:id': 'updateWebhook',
+  'DELETE /v1/webhooks/:id': 'deleteWebhook',
+  'GET /v1/webhooks/:id/deliveries': 'listWebhookDeliveries',
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': 'redeliverWebhookDelivery',
 };
 
 /** The operation name of a route, or undefined when the table has none. */

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const services = composeServices(db, redis, {
     logger,
     security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
+    allowPrivateWebhooks: config.SLIPWAY_WEBHOOK_ALLOW_PRIVATE,
   });
   const server = await buildServer({ logger, ...services });
 

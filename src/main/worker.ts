@@ -18,6 +18,7 @@ import { createDeploymentRunner } from '../services/deployment-runner.js';
 import { createReconciler } from '../services/reconciler.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer } from './metrics-server.js';
+import { startWebhookDelivery } from './webhook-delivery.js';
 import { onShutdown } from './on-shutdown.js';
 
 async function main(): Promise<void> {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     },
   });
 
+  const webhooks = startWebhookDelivery({ db, redis, logger, config });
   const runner = createDeploymentRunner({
     store: withDeploymentStoreRetries(createDeploymentStore(db, config.SLIPWAY_SECRET_KEY), {
       logger,
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     network: config.DEPLOY_NETWORK,
     logger,
     metrics: metrics.pipeline,
+    events: webhooks.events,
     workerId,
     deploymentTimeoutSeconds: config.DEPLOYMENT_TIMEOUT_SECONDS,
   });
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
     clearInterval(reconcileTimer);
     runner.beginShutdown(config.WORKER_DRAIN_TIMEOUT_SECONDS * 1000);
     await worker.close();
+    await webhooks.close();
     await queue.close();
     await metricsServer?.close();
     await Promise.allSettled([db.$disconnect(), redis.quit()]);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { formatDuration } from '../domain/render-deployment-log.js';
 import { containerLabels, labelKeys } from './container-labels.js';
+import type { DeploymentEvents } from './deployment-events.js';
 import type { ContainerRuntime, ImageInfo, StartedContainer } from './container-runtime.js';
 import { RuntimeError } from './container-runtime.js';
 import type {
@@ -30,6 +31,7 @@ export interface PipelineDependencies {
   probeAttempt?: (url: string, timeoutMs: number) => Promise<ProbeAttempt>;
   logLimits?: { flushIntervalMs?: number; headBytes?: number; tailBytes?: number };
   metrics?: PipelineMetrics;
+  events?: DeploymentEvents;
 }
 
 /** Observations for monitoring; implemented with prom-client by the worker. */
@@ -147,6 +149,7 @@ export async function runDeployment(
       const result = await body();
       await log.flush();
       await store.finishStep(step.id, success);
+      deps.events?.stepFinished(deployment.id, step.id);
       deps.metrics?.stepFinished(step.kind, 'succeeded', performance.now() - startedAt);
       return result;
     } catch (error) {
@@ -160,6 +163,7 @@ export async function runDeployment(
       if (failure.outcome.error != null) log.line(step.id, failure.outcome.error);
       await log.flush();
       await store.finishStep(step.id, failure.outcome);
+      deps.events?.stepFinished(deployment.id, step.id);
       failure.stepRecorded = true;
       deps.metrics?.stepFinished(step.kind, failure.outcome.status, performance.now() - startedAt);
       logger.warn({ step: step.label, reason: failure.reason }, 'step did not succeed');
@@ -169,6 +173,7 @@ export async function runDeployment(
 
   try {
     const steps = await store.addSteps(deployment.id, planned);
+    deps.events?.deploymentStarted(deployment.id);
     const [pullStep, ...rest] = steps;
     if (pullStep === undefined) throw new Error('no steps were planned');
     const startStep = rest.find((step) => step.kind === 'start');
@@ -461,6 +466,7 @@ export async function runDeployment(
     await log.close();
     await store.finishDeployment(deployment.id, status, reason);
     deps.metrics?.deploymentFinished(status);
+    deps.events?.deploymentFinished(deployment.id, status);
     logger.info({ status, reason }, 'deployment finished');
   }
 }

@@ -49,6 +49,8 @@ export function createDeploymentService(deps: {
   envVars: Pick<EnvVarRepository, 'snapshot'>;
   queue: DeploymentQueue;
   onEnqueueFailure?: (error: unknown, deploymentId: string) => void;
+  /** Told of each new deployment once it is queued (webhooks: deployment.queued). */
+  onQueued?: (deployment: Deployment, applicationId: string) => void;
   /** How often a `Prefer: wait` trigger re-reads the deployment (default 250 ms). */
   waitPollMs?: number;
 }) {
@@ -143,6 +145,7 @@ export function createDeploymentService(deps: {
           cause: error,
         });
       }
+      deps.onQueued?.(deployment, owner.id);
       return { deployment, replayed: false };
     },
 

@@ -109,6 +109,8 @@ export async function startHarness(): Promise<Harness> {
     const services = composeServices(apiDb, redisConnection, {
       logger,
       security: { adminToken, secretKey },
+      // Webhook receivers of these tests listen on 127.0.0.1.
+      allowPrivateWebhooks: true,
       ...(options.queuePrefix === undefined ? {} : { queuePrefix: options.queuePrefix }),
     });
     const server: SlipwayServer = await buildServer({ logger, ...services });

@@ -52,6 +52,7 @@ async function openapiPlugin(app: FastifyInstance) {
         { name: 'registry-credentials', description: 'Credentials the pull step uses' },
         { name: 'tokens', description: 'API tokens and their scopes' },
         { name: 'audit', description: 'Who changed what, when, from where' },
+        { name: 'webhooks', description: 'Signed deployment events POSTed to other systems' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       components: {
