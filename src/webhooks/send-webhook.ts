@@ -18,7 +18,7 @@ const maxBodyBytes = 64 * 1024;
  * lookup is done here, not by a second resolution inside the HTTP client), so a name that
  * changes to a private address after creation is still refused.
  */
-export function sendWebhook(options: {
+export async function sendWebhook(options: {
   url: string;
   body: string;
   headers: Record<string, string>;
@@ -28,17 +28,20 @@ export function sendWebhook(options: {
   const started = performance.now();
   const took = () => Math.round(performance.now() - started);
   const target = new URL(options.url);
-  const lookup: LookupFunction = (host, _lookupOptions, callback) => {
-    resolveTarget(host, options.allowPrivate).then(
-      (addresses) => {
-        const [first] = addresses;
-        if (first === undefined) callback(new Error(`${host} has no address`), '', 0);
-        else callback(null, first.address, first.family);
-      },
-      (error: unknown) => {
-        callback(error instanceof Error ? error : new Error(String(error)), '', 0);
-      },
-    );
+  let checked: { address: string; family: number };
+  try {
+    // IP literals too: Node connects to those without any lookup, so they are checked here.
+    const [first] = await resolveTarget(target.hostname, options.allowPrivate);
+    if (first === undefined) throw new Error(`${target.hostname} has no address`);
+    checked = first;
+  } catch (error) {
+    return { status: null, durationMs: took(), error: describe(error) };
+  }
+  // The connection goes to the address just checked, never to a second resolution.
+  const lookup: LookupFunction = (_host, lookupOptions, callback) => {
+    if (lookupOptions.all === true) {
+      callback(null, [checked]);
+    } else callback(null, checked.address, checked.family);
   };
   const requestOptions: RequestOptions = {
     method: 'POST',
@@ -81,8 +84,12 @@ export function sendWebhook(options: {
       req.destroy(new Error(`no answer within ${options.timeoutMs} ms`));
     });
     req.on('error', (error) => {
-      done({ status: null, error: error.message.slice(0, 1000) });
+      done({ status: null, error: describe(error) });
     });
     req.end(options.body);
   });
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 1000);
 }
