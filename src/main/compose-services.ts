@@ -75,10 +75,10 @@ export function composeServices(
     envVars: security.envVars,
     queue,
     // Recorded off the request's path: a webhook problem never fails or slows a trigger.
-    onQueued: (deployment, applicationId) => {
+    onEvent: (type, deployment, applicationId) => {
       const { steps: _steps, ...summary } = deployment;
       dispatchWebhooks({
-        type: 'deployment.queued',
+        type,
         applicationId,
         deploymentId: deployment.id,
         data: { deployment: summary },

@@ -49,8 +49,15 @@ export function createDeploymentService(deps: {
   envVars: Pick<EnvVarRepository, 'snapshot'>;
   queue: DeploymentQueue;
   onEnqueueFailure?: (error: unknown, deploymentId: string) => void;
-  /** Told of each new deployment once it is queued (webhooks: deployment.queued). */
-  onQueued?: (deployment: Deployment, applicationId: string) => void;
+  /**
+   * Told of what happens to a deployment here rather than in the worker (webhooks): queued at
+   * trigger, and cancelled when cancelled before a worker took it.
+   */
+  onEvent?: (
+    type: 'deployment.queued' | 'deployment.cancelled',
+    deployment: Deployment,
+    applicationId: string,
+  ) => void;
   /** How often a `Prefer: wait` trigger re-reads the deployment (default 250 ms). */
   waitPollMs?: number;
 }) {
@@ -145,7 +152,7 @@ export function createDeploymentService(deps: {
           cause: error,
         });
       }
-      deps.onQueued?.(deployment, owner.id);
+      deps.onEvent?.('deployment.queued', deployment, owner.id);
       return { deployment, replayed: false };
     },
 
@@ -191,6 +198,10 @@ export function createDeploymentService(deps: {
           'DEPLOYMENT_FINISHED',
           `deployment ${id} already finished (${deployment.status}); there is nothing to cancel`,
         );
+      }
+      if (result === 'cancelled' && deps.onEvent !== undefined) {
+        const owner = await applications.requireApp(deployment.app);
+        deps.onEvent('deployment.cancelled', deployment, owner.id);
       }
       return { deployment, accepted: result === 'requested' };
     },

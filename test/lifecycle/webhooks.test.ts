@@ -273,3 +273,24 @@ describe('delivery', () => {
     expect((await deploymentRow(h.db, deployment.id)).status).toBe('succeeded');
   });
 });
+
+test('a deployment cancelled while still queued is reported as deployment.cancelled', async () => {
+  const app = await createApp(h, 'wh-cancel', {
+    releaseCommands: [{ label: 'hold', command: 'echo hold; sleep 30' }],
+  });
+  const path = `/ok/cancel-${app}`;
+  const { id } = await createWebhook(path, {
+    apps: [app],
+    events: ['deployment.cancelled'],
+  });
+  // The first runs; the second waits behind it (one deployment per app at a time).
+  const running = await trigger(h, app, FIXTURE_IMAGES.webV1);
+  const queued = await trigger(h, app, FIXTURE_IMAGES.webV1);
+  expectStatus(await h.api(`/v1/deployments/${queued.id}/cancel`, { method: 'POST' }), 200);
+  expectStatus(await h.api(`/v1/deployments/${running.id}/cancel`, { method: 'POST' }), 202);
+  await waitForFinished(h.db, running.id, 60_000);
+  const done = await settled(id, 2);
+  const ids = receivedAt(path).map((r) => eventSchema.parse(JSON.parse(r.body)).data.deployment.id);
+  expect(done.map((d) => d.event)).toEqual(['deployment.cancelled', 'deployment.cancelled']);
+  expect(ids.sort()).toEqual([queued.id, running.id].sort());
+});
