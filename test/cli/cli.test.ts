@@ -274,3 +274,74 @@ test('login stores url and token in a file only its owner may read', async () =>
   expect(refused.code).toBe(1);
   await expect(stat(join(configDir, 'refused.json'))).rejects.toThrow();
 });
+
+describe('the other commands, each once', () => {
+  const json = async (args: string[], input?: string): Promise<unknown> => {
+    const result = await runCli(['--json', ...args], {
+      env: env(),
+      ...(input === undefined ? {} : { input }),
+    });
+    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    return JSON.parse(result.stdout) as unknown;
+  };
+  const idOf = (value: unknown) => z.object({ id: z.uuid() }).loose().parse(value).id;
+
+  test('apps, settings, release-commands, tokens and audit', async () => {
+    const name = `cli-misc-${Date.now().toString(36)}`;
+    await json(['apps', 'create', name, '--description', 'from the cli']);
+    expect(await json(['apps', 'show', name])).toMatchObject({ description: 'from the cli' });
+    await json(['apps', 'rename', name, `${name}-2`]);
+    const app = `${name}-2`;
+    expect(await json(['settings', 'set-port', app, '9090'])).toEqual({ port: 9090 });
+    expect(
+      await json(['settings', 'set-probe', app, '--path', '/healthz', '--interval', '150']),
+    ).toMatchObject({ path: '/healthz', intervalMs: 150 });
+    const first = idOf(await json(['release-commands', 'add', app, 'one', 'echo one']));
+    const second = idOf(
+      await json(['release-commands', 'add', app, 'two', 'echo two', '--timeout', '60']),
+    );
+    await json(['release-commands', 'edit', app, first, '--label', 'uno']);
+    const reordered = z
+      .object({ items: z.array(z.object({ id: z.string(), label: z.string() })) })
+      .parse(await json(['release-commands', 'reorder', app, second, first]));
+    expect(reordered.items.map((c) => c.label)).toEqual(['two', 'uno']);
+    await json(['release-commands', 'rm', app, second]);
+    const listed = z
+      .object({ items: z.array(z.unknown()) })
+      .parse(await json(['release-commands', 'list', app]));
+    expect(listed.items).toHaveLength(1);
+
+    const token = z
+      .object({ id: z.uuid(), token: z.string() })
+      .loose()
+      .parse(await json(['tokens', 'create', 'cli-ci', '--deploy', app]));
+    const tokens = z
+      .object({ items: z.array(z.object({ id: z.string() }).loose()) })
+      .parse(await json(['tokens', 'list']));
+    expect(tokens.items.map((t) => t.id)).toContain(token.id);
+    expect(JSON.stringify(tokens)).not.toContain(token.token);
+    await json(['tokens', 'revoke', token.id]);
+
+    const audit = z
+      .object({ items: z.array(z.object({ action: z.string() }).loose()) })
+      .parse(await json(['audit', app]));
+    expect(audit.items.map((e) => e.action)).toEqual(
+      expect.arrayContaining([
+        'app.update',
+        'settings.web-container.update',
+        'release-command.reorder',
+      ]),
+    );
+    const human = await runCli(['audit', app], { env: env() });
+    expect(human.stdout).toMatch(/^WHEN\s+WHO\s+ACTION/m);
+    await json(['apps', 'delete', app]);
+    const gone = await runCli(['apps', 'show', app], { env: env() });
+    expect(gone.code).toBe(1);
+  }, 150_000);
+
+  test("a usage error exits 2 with commander's message", async () => {
+    const result = await runCli(['deploy'], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/missing required argument 'app'/);
+  });
+});
