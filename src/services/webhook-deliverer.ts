@@ -48,7 +48,14 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions) {
     const { webhook } = delivery;
     const body = JSON.stringify(delivery.payload);
     const result = webhook.enabled
-      ? await attempt(webhook, delivery.messageId, body)
+      ? await attempt(webhook, delivery.messageId, body).catch(
+          // E.g. a secret sealed under another SLIPWAY_SECRET_KEY: recorded, retried, never lost.
+          (error: unknown): SendResult => ({
+            status: null,
+            durationMs: 0,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        )
       : { status: null, durationMs: 0, error: 'the webhook is disabled' };
     const succeeded = result.status !== null && result.status >= 200 && result.status < 300;
     const failedAttempts = delivery.attemptCount + 1;

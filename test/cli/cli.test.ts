@@ -117,6 +117,20 @@ describe('deploy --follow', () => {
     ]);
     expect(result.stderr).toMatch(/^deployment failed: .*migrate/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    // Replayed afterwards: the same sections and outcome, the same exit code.
+    const id = deploymentId.exec(result.stdout)?.[1] ?? '';
+    const replay = await runCli(['logs', id, '--follow'], { env: env() });
+    expect(replay.code).toBe(1);
+    expectInOrder(replay.stdout, [
+      '===== docker pull =====',
+      '----- migrate (from app) -----',
+      'about-to-fail',
+      '----- migrate: failed (exit code 7)',
+      '===== deployment failed',
+    ]);
+    const text = await runCli(['logs', id], { env: env() });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^===== deployment failed in .+ =====$/m);
   });
 
   test('Ctrl-C, answered "c": the deployment is cancelled and the exit code is 3', async () => {

@@ -294,3 +294,21 @@ test('a deployment cancelled while still queued is reported as deployment.cancel
   expect(done.map((d) => d.event)).toEqual(['deployment.cancelled', 'deployment.cancelled']);
   expect(ids.sort()).toEqual([queued.id, running.id].sort());
 });
+
+test('a secret that does not open is a recorded failed attempt, not a lost delivery', async () => {
+  const app = await createApp(h, 'wh-badkey');
+  const path = `/ok/badkey-${app}`;
+  const { id } = await createWebhook(path, { apps: [app], events: ['deployment.queued'] });
+  await h.db.webhook.update({ where: { id }, data: { secretSealed: 'v1.AAAA.BBBB' } });
+  await trigger(h, app, FIXTURE_IMAGES.webV1);
+  const [delivery] = await waitFor(
+    'a failed attempt to be recorded',
+    () => deliveries(id),
+    (list) => (list[0]?.attempts.length ?? 0) >= 1,
+    30_000,
+  );
+  expect(delivery?.status).toBe('pending');
+  expect(delivery?.attempts[0]?.error).toMatch(/cannot decrypt signing secret of webhook/);
+  expect(receivedAt(path)).toEqual([]);
+  await h.api(`/v1/webhooks/${id}`, { method: 'DELETE' });
+});
