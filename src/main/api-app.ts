@@ -15,6 +15,8 @@ export interface ApiAppOptions {
   redis: Redis;
   security: SecuritySettings;
   queuePrefix?: string;
+  /** Lets webhooks target loopback, link-local and private addresses (SLIPWAY_WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivateWebhooks?: boolean;
 }
 
 /** Waits at most `ms` for `work`; a backing service that hangs must not hold the shutdown. */
@@ -64,6 +66,9 @@ export async function createApiApp(options: ApiAppOptions): Promise<SlipwayServe
     logger,
     security: options.security,
     ...(options.queuePrefix === undefined ? {} : { queuePrefix: options.queuePrefix }),
+    ...(options.allowPrivateWebhooks === undefined
+      ? {}
+      : { allowPrivateWebhooks: options.allowPrivateWebhooks }),
   });
   const release = backingServices({ db, redis, closeQueue: services.close });
   let server: SlipwayServer;

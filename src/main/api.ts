@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     redis,
     queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
     security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
+    allowPrivateWebhooks: config.SLIPWAY_WEBHOOK_ALLOW_PRIVATE,
   });
   // All or nothing: an API that cannot reach its database or bind its port does not run at all.
   try {

@@ -14,13 +14,23 @@ import { createDeploymentService } from '../services/deployment-service.js';
 import { createApplicationService } from '../services/application-service.js';
 import { createHealthService } from '../services/health-service.js';
 import { createReleaseCommandService } from '../services/release-command-service.js';
+import { createWebhookRepository } from '../db/webhook-repository.js';
+import { createWebhookQueue } from '../queue/webhook-queue.js';
+import { createWebhookDispatcher } from '../services/webhook-dispatcher.js';
+import { createWebhookService } from '../services/webhook-service.js';
 import { composeSecurityServices, type SecuritySettings } from './compose-security.js';
 
 /** Wires repositories into services; the one place that knows which implementation backs what. */
 export function composeServices(
   db: Database,
   redis: Redis,
-  options: { logger: Logger; security: SecuritySettings; queuePrefix?: string },
+  options: {
+    logger: Logger;
+    security: SecuritySettings;
+    queuePrefix?: string;
+    /** SLIPWAY_WEBHOOK_ALLOW_PRIVATE: webhooks may target private addresses (tests, labs). */
+    allowPrivateWebhooks?: boolean;
+  },
 ) {
   const applicationRepository = createApplicationRepository(db);
   const releaseCommandRepository = createReleaseCommandRepository(db);
@@ -41,11 +51,45 @@ export function composeServices(
       options.logger.warn({ err: error }, 'deployment queue error');
     },
   });
+  const webhookQueue = createWebhookQueue({
+    connection: redis,
+    ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
+    onError: (error) => {
+      options.logger.warn({ err: error }, 'webhook queue error');
+    },
+  });
+  const webhookRepository = createWebhookRepository(db);
+  const webhooks = createWebhookService({
+    repository: webhookRepository,
+    secretKey: options.security.secretKey,
+    allowPrivate: options.allowPrivateWebhooks ?? false,
+    schedule: webhookQueue.schedule,
+  });
+  const dispatchWebhooks = createWebhookDispatcher({
+    repository: webhookRepository,
+    schedule: webhookQueue.schedule,
+    logger: options.logger,
+  });
   const deployments = createDeploymentService({
     applications,
     deployments: createDeploymentRepository(db),
     envVars: security.envVars,
     queue,
+    // Recorded off the request's path: a webhook problem never fails or slows a trigger.
+    onEvent: (type, deployment, applicationId) => {
+      const { steps: _steps, ...summary } = deployment;
+      dispatchWebhooks({
+        type,
+        applicationId,
+        deploymentId: deployment.id,
+        data: { deployment: summary },
+      }).catch((error: unknown) => {
+        options.logger.error(
+          { err: error, deploymentId: deployment.id },
+          'webhook event not recorded',
+        );
+      });
+    },
   });
   const health = createHealthService(
     [
@@ -75,10 +119,12 @@ export function composeServices(
     releaseCommands,
     deployments,
     logStream,
-    security,
+    security: { ...security, webhooks },
     metrics: createApiMetrics(createDeploymentStats(db)),
     health,
     isDependencyUnavailable: isConnectionError,
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all([queue.close(), webhookQueue.close()]);
+    },
   };
 }
