@@ -1,5 +1,6 @@
 import type { DeploymentStep, LogStreamEvent } from '../client/index.js';
-import { formatDuration, sectionTitles } from '../domain/render-deployment-log.js';
+import { formatDuration } from '../domain/format-duration.js';
+import { stepSection } from '../domain/step-kinds.js';
 import { paint, type Output } from './output.js';
 
 interface StepState {
@@ -59,7 +60,7 @@ export function createFollowPrinter(output: Output) {
   function start(state: StepState): void {
     state.started = true;
     const { step } = state;
-    const title = sectionTitles[step.kind];
+    const title = stepSection(step.kind);
     if (title !== section) {
       line('');
       line(paint(output, 'bold', `===== ${title} =====`));

@@ -19,6 +19,7 @@ export const operationIds: Readonly<Record<string, string>> = {
   'GET /v1/apps/:app/settings': 'getSettings',
   'PATCH /v1/apps/:app/settings/web-container': 'updateWebContainerSettings',
   'PATCH /v1/apps/:app/settings/startup-probe': 'updateStartupProbeSettings',
+  'PATCH /v1/apps/:app/settings/resources': 'updateResourceSettings',
 
   'GET /v1/apps/:app/release-commands': 'listReleaseCommands',
   'POST /v1/apps/:app/release-commands': 'createReleaseCommand',

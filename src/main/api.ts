@@ -18,17 +18,22 @@ async function main(): Promise<void> {
 
   const services = composeServices(db, redis, {
     logger,
+    queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
     security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
     allowPrivateWebhooks: config.SLIPWAY_WEBHOOK_ALLOW_PRIVATE,
   });
   const server = await buildServer({ logger, ...services });
 
-  onShutdown(logger, async (signal) => {
-    logger.info({ signal }, 'shutting down');
-    await server.close();
-    await services.close();
-    await Promise.allSettled([db.$disconnect(), redis.quit()]);
-  });
+  onShutdown(
+    logger,
+    async (signal) => {
+      logger.info({ signal }, 'shutting down');
+      await server.close();
+      await services.close();
+      await Promise.allSettled([db.$disconnect(), redis.quit()]);
+    },
+    { forceExitAfterMs: 15_000 },
+  );
 
   await server.listen({ host: config.HOST, port: config.PORT });
 }

@@ -1,8 +1,7 @@
 import { auditDetails, type AuditAction } from '../domain/audit.js';
-import { decodeCursor, encodeCursor } from '../domain/cursor.js';
-import { AppError } from '../domain/errors.js';
+import { decodeNumericCursor, pageOf, type Page } from '../domain/cursor.js';
 import type { AuditEvent } from '../schemas/audit.js';
-import type { ApplicationService, Page } from './application-service.js';
+import type { ApplicationService } from './application-service.js';
 import type { AuditRepository, StoredAuditEvent } from './security-ports.js';
 
 function toView(event: StoredAuditEvent): AuditEvent {
@@ -17,16 +16,6 @@ function toView(event: StoredAuditEvent): AuditEvent {
     address: event.address,
     requestId: event.requestId,
   };
-}
-
-function decodeIdCursor(cursor: string): bigint {
-  const key = decodeCursor(cursor);
-  if (!/^\d{1,19}$/.test(key)) {
-    throw new AppError('VALIDATION_FAILED', 'cursor is not one this API issued', {
-      issues: [{ path: '/cursor', message: 'invalid cursor', location: 'querystring' }],
-    });
-  }
-  return BigInt(key);
 }
 
 export interface AuditRecord {
@@ -50,15 +39,9 @@ export function createAuditService(deps: {
     applicationId: string | undefined,
     query: { limit: number; cursor?: string | undefined },
   ): Promise<Page<AuditEvent>> {
-    const beforeId = query.cursor === undefined ? undefined : decodeIdCursor(query.cursor);
+    const beforeId = query.cursor === undefined ? undefined : decodeNumericCursor(query.cursor);
     const rows = await audit.list({ applicationId, limit: query.limit + 1, beforeId });
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toView),
-      nextCursor:
-        rows.length > query.limit && last !== undefined ? encodeCursor(last.id.toString()) : null,
-    };
+    return pageOf(rows, query.limit, (event) => event.id.toString(), toView);
   }
 
   return {

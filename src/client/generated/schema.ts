@@ -174,6 +174,28 @@ export interface paths {
         patch: operations["updateStartupProbeSettings"];
         trace?: never;
     };
+    "/v1/apps/{app}/settings/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the resource limits of release-command and web containers (partial update)
+         * @description Fields left out keep their stored values. Applies to deployments triggered afterwards; defaults: memoryMiB 512, cpus 1, pids 512.
+         *
+         *     Needs an admin token.
+         */
+        patch: operations["updateResourceSettings"];
+        trace?: never;
+    };
     "/v1/apps/{app}/release-commands": {
         parameters: {
             query?: never;
@@ -718,6 +740,14 @@ export interface components {
             /** @description Request path of the probe, e.g. /healthz */
             path?: string & (unknown & unknown & unknown);
         };
+        ResourceSettingsPatchInput: {
+            /** @description Memory limit in MiB (no swap beyond it); the OOM killer ends what exceeds it */
+            memoryMiB?: number;
+            /** @description CPU limit in CPUs, e.g. 0.5; at most what the Docker host has */
+            cpus?: number;
+            /** @description Maximum number of processes and threads in the container */
+            pids?: number;
+        };
         TriggerDeploymentInput: {
             /** @description Image reference: [registry/]repository[:tag][@sha256:digest] */
             image: string;
@@ -913,9 +943,19 @@ export interface components {
             /** @description Request path of the probe, e.g. /healthz */
             path: string & (unknown & unknown & unknown);
         };
+        /** @description Limits of each release-command and web container of the app */
+        ResourceSettings: {
+            /** @description Memory limit in MiB (no swap beyond it); the OOM killer ends what exceeds it */
+            memoryMiB: number;
+            /** @description CPU limit in CPUs, e.g. 0.5; at most what the Docker host has */
+            cpus: number;
+            /** @description Maximum number of processes and threads in the container */
+            pids: number;
+        };
         AppSettings: {
             webContainer: components["schemas"]["WebContainerSettings"];
             startupProbe: components["schemas"]["StartupProbeSettings"];
+            resources: components["schemas"]["ResourceSettings"];
             releaseCommands: components["schemas"]["ReleaseCommand"][];
         };
         DeploymentStep: {
@@ -970,11 +1010,41 @@ export interface components {
             deploymentId: string;
             image: string;
             imageId: string;
+            /** @description What runs the release */
+            workload: {
+                /** @description The engine that runs the release, e.g. "docker" */
+                engine: string;
+                /** @description The engine's reference to the workload (for Docker, a container id) */
+                ref: string;
+            };
+            /** @description Where Slipway reaches the release over HTTP */
+            endpoint: string;
+            /** @description Port the web process listens on inside its workload */
+            webPort: number;
+            /**
+             * @deprecated
+             * @description Deprecated: use workload.ref (the Docker container id)
+             */
             containerId: string;
+            /**
+             * @deprecated
+             * @description Deprecated: use webPort
+             */
             containerPort: number;
+            /**
+             * @deprecated
+             * @description Deprecated: use endpoint (the port on 127.0.0.1 where the release is published)
+             */
             hostPort: number;
             /** Format: date-time */
             activatedAt: string;
+            /**
+             * @description What the worker last saw of the release: running; exited (stopped outside Slipway, being started again); missing (removed outside Slipway: nothing serves the app until the next deployment)
+             * @enum {string}
+             */
+            health: "running" | "exited" | "missing";
+            /** @description When the health was last checked */
+            healthCheckedAt: string | null;
         };
         Readiness: {
             /** @enum {string} */
@@ -1693,6 +1763,95 @@ export interface operations {
             };
             /** @description Default Response */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateResourceSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResourceSettingsPatchInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceSettings"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
