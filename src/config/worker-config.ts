@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDockerConfig } from '../docker/registry-auth.js';
 import { configSchema, parseEnv } from './config.js';
 
 const seconds = (fallback: number, max: number) =>
@@ -22,6 +23,25 @@ const workerSchema = configSchema.extend({
   /** Prometheus metrics of the worker on this port (0 = off). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Registry credentials as Docker's config.json content. Parsed here as well as at the pull, so
+   * a broken value stops the worker at start-up rather than failing the first deployment. The
+   * message names the problem, never the value (it holds passwords).
+   */
+  DOCKER_AUTH_CONFIG: z
+    .string()
+    .optional()
+    .superRefine((value, context) => {
+      if (value === undefined || value.trim() === '') return;
+      try {
+        parseDockerConfig(value, 'the value');
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: `${error instanceof Error ? error.message : 'is invalid'} (Docker config.json format, e.g. {"auths":{}})`,
+        });
+      }
+    }),
   /** Webhook deliveries attempted at once, apart from deployments. */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** A receiver that has not answered within this is an attempt failed. */

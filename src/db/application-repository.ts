@@ -3,16 +3,23 @@ import { AppError } from '../domain/errors.js';
 import type { Application } from '../schemas/application.js';
 import type { ApplicationRecord, ApplicationRepository } from '../services/ports.js';
 import type { Database } from './prisma-client.js';
+import { auditedTransaction } from './audited-transaction.js';
 import { isUniqueViolation } from './prisma-errors.js';
 
 export function createApplicationRepository(db: Database): ApplicationRepository {
   return {
     async create(input) {
       try {
-        const row = await db.application.create({
-          data: { name: input.name, description: input.description ?? null },
-        });
-        return toApplication(row);
+        return await auditedTransaction(
+          db,
+          async (tx) =>
+            toApplication(
+              await tx.application.create({
+                data: { name: input.name, description: input.description ?? null },
+              }),
+            ),
+          (created) => ({ app: { id: created.id, name: created.name }, createdId: created.id }),
+        );
       } catch (error) {
         throw mapNameClash(error, input.name);
       }
@@ -34,60 +41,81 @@ export function createApplicationRepository(db: Database): ApplicationRepository
 
     async update(name, patch) {
       try {
-        const result = await db.application.updateManyAndReturn({
-          where: { name },
-          data: {
-            ...(patch.name === undefined ? {} : { name: patch.name }),
-            ...(patch.description === undefined ? {} : { description: patch.description }),
+        return await auditedTransaction(
+          db,
+          async (tx) => {
+            const result = await tx.application.updateManyAndReturn({
+              where: { name },
+              data: {
+                ...(patch.name === undefined ? {} : { name: patch.name }),
+                ...(patch.description === undefined ? {} : { description: patch.description }),
+              },
+            });
+            const row = result[0];
+            return row === undefined ? null : toApplication(row);
           },
-        });
-        const row = result[0];
-        return row === undefined ? null : toApplication(row);
+          // Named as it was when the request came in: a rename is recorded under the old name.
+          (updated) => (updated === null ? null : { app: { id: updated.id, name } }),
+        );
       } catch (error) {
         throw mapNameClash(error, patch.name ?? name);
       }
     },
 
     async delete(name) {
-      // One statement, so a deployment triggered concurrently cannot slip in between check and delete.
-      const { count } = await db.application.deleteMany({
-        where: { name, deployments: { none: { status: { in: ['queued', 'running'] } } } },
-      });
-      if (count > 0) return 'deleted';
+      const outcome = await auditedTransaction(
+        db,
+        async (tx) => {
+          // One statement, so a deployment triggered concurrently cannot slip in between check
+          // and delete; RETURNING names what went, for the audit entry.
+          const deleted = await tx.$queryRaw<{ id: string; name: string }[]>`
+            DELETE FROM applications AS a WHERE a.name = ${name} AND NOT EXISTS (
+              SELECT 1 FROM deployments AS d
+              WHERE d.application_id = a.id AND d.status IN ('queued', 'running'))
+            RETURNING a.id::text AS id, a.name`;
+          return deleted[0] ?? null;
+        },
+        (deleted) => (deleted === null ? null : { app: deleted }),
+      );
+      if (outcome !== null) return 'deleted';
       return (await db.application.count({ where: { name } })) === 0 ? 'missing' : 'busy';
     },
 
     async updateSettings(name, change) {
-      return db.$transaction(async (tx) => {
-        const locked = await tx.$queryRaw<{ id: string }[]>`
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          const locked = await tx.$queryRaw<{ id: string }[]>`
           SELECT id FROM applications WHERE name = ${name} FOR UPDATE`;
-        if (locked.length === 0) return null;
-        const current = await tx.application.findUniqueOrThrow({ where: { name } });
-        const next = change(toRecord(current));
-        const row = await tx.application.update({
-          where: { name },
-          data: {
-            ...(next.webContainer === undefined ? {} : { webPort: next.webContainer.port }),
-            ...(next.startupProbe === undefined
-              ? {}
-              : {
-                  probeStartupTimeoutSeconds: next.startupProbe.startupTimeoutSeconds,
-                  probeTimeoutSeconds: next.startupProbe.probeTimeoutSeconds,
-                  probeMaxRetries: next.startupProbe.maxRetries,
-                  probeIntervalMs: next.startupProbe.intervalMs,
-                  probePath: next.startupProbe.path,
-                }),
-            ...(next.resources === undefined
-              ? {}
-              : {
-                  resourceMemoryMib: next.resources.memoryMiB,
-                  resourceCpus: next.resources.cpus,
-                  resourcePids: next.resources.pids,
-                }),
-          },
-        });
-        return toRecord(row);
-      });
+          if (locked.length === 0) return null;
+          const current = await tx.application.findUniqueOrThrow({ where: { name } });
+          const next = change(toRecord(current));
+          const row = await tx.application.update({
+            where: { name },
+            data: {
+              ...(next.webContainer === undefined ? {} : { webPort: next.webContainer.port }),
+              ...(next.startupProbe === undefined
+                ? {}
+                : {
+                    probeStartupTimeoutSeconds: next.startupProbe.startupTimeoutSeconds,
+                    probeTimeoutSeconds: next.startupProbe.probeTimeoutSeconds,
+                    probeMaxRetries: next.startupProbe.maxRetries,
+                    probeIntervalMs: next.startupProbe.intervalMs,
+                    probePath: next.startupProbe.path,
+                  }),
+              ...(next.resources === undefined
+                ? {}
+                : {
+                    resourceMemoryMib: next.resources.memoryMiB,
+                    resourceCpus: next.resources.cpus,
+                    resourcePids: next.resources.pids,
+                  }),
+            },
+          });
+          return toRecord(row);
+        },
+        (updated) => (updated === null ? null : { app: { id: updated.id, name: updated.name } }),
+      );
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditEvent as AuditEventRow, Prisma } from '../generated/prisma/client.js';
 import type { AuditRepository, StoredAuditEvent } from '../services/security-ports.js';
-import type { Database } from './prisma-client.js';
+import type { AuditNote, AuditSubject } from '../services/audit-scope.js';
+import type { Database, Transaction } from './prisma-client.js';
 
 function stringRecord(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
@@ -41,27 +42,45 @@ function toEvent(row: AuditEventRow): StoredAuditEvent {
     details: jsonRecord(row.details),
     address: row.address,
     requestId: row.requestId,
+    clientRequestId: row.clientRequestId,
   };
+}
+
+/** Writes the entry of an audited request, inside the transaction of the change it records. */
+export async function appendAuditEvent(
+  tx: Transaction,
+  note: AuditNote,
+  subject: AuditSubject,
+): Promise<void> {
+  const app = subject.app;
+  const appName =
+    app === null
+      ? null
+      : (app.name ??
+        (await tx.application.findUnique({ where: { id: app.id }, select: { name: true } }))
+          ?.name ??
+        null);
+  await tx.auditEvent.create({
+    data: {
+      actorTokenId: note.actor.tokenId,
+      actorName: note.actor.name.slice(0, 100),
+      action: note.action,
+      applicationId: app?.id ?? null,
+      appName: appName?.slice(0, 255) ?? null,
+      target: {
+        ...note.target,
+        ...(subject.createdId === undefined ? {} : { createdId: subject.createdId }),
+      },
+      details: toJsonObject(note.details),
+      address: note.address.slice(0, 100),
+      requestId: note.requestId.slice(0, 128),
+      clientRequestId: note.clientRequestId?.slice(0, 128) ?? null,
+    },
+  });
 }
 
 export function createAuditRepository(db: Database): AuditRepository {
   return {
-    async append(event) {
-      await db.auditEvent.create({
-        data: {
-          actorTokenId: event.actor.tokenId,
-          actorName: event.actor.name.slice(0, 100),
-          action: event.action,
-          applicationId: event.applicationId,
-          appName: event.app?.slice(0, 255) ?? null,
-          target: event.target,
-          details: toJsonObject(event.details),
-          address: event.address.slice(0, 100),
-          requestId: event.requestId.slice(0, 128),
-        },
-      });
-    },
-
     async list({ applicationId, limit, beforeId }) {
       const rows = await db.auditEvent.findMany({
         where: {

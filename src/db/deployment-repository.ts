@@ -2,6 +2,7 @@ import type { DeploymentSettingsSnapshot } from '../schemas/deployment.js';
 import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { DeploymentRepository } from '../services/ports.js';
 import { toDeployment, toRelease, toSummary } from './deployment-mappers.js';
+import { auditedTransaction } from './audited-transaction.js';
 import type { Database } from './prisma-client.js';
 import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.js';
 import { AppError } from '../domain/errors.js';
@@ -19,16 +20,24 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
       idempotency?: { key: string; fingerprint: string };
     }) {
       try {
-        const row = await db.deployment.create({
-          data: {
-            applicationId: input.applicationId,
-            image: input.image,
-            settings: input.settings,
-            envSnapshot: input.envSnapshot,
-            idempotencyKey: input.idempotency?.key ?? null,
-            requestFingerprint: input.idempotency?.fingerprint ?? null,
-          },
-        });
+        const row = await auditedTransaction(
+          db,
+          (tx) =>
+            tx.deployment.create({
+              data: {
+                applicationId: input.applicationId,
+                image: input.image,
+                settings: input.settings,
+                envSnapshot: input.envSnapshot,
+                idempotencyKey: input.idempotency?.key ?? null,
+                requestFingerprint: input.idempotency?.fingerprint ?? null,
+              },
+            }),
+          (created) => ({
+            app: { id: input.applicationId, name: input.app },
+            createdId: created.id,
+          }),
+        );
         return toDeployment(row, input.app, []);
       } catch (error) {
         // Only the (app, idempotency key) index can clash here: another request won the race.
@@ -61,30 +70,40 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
     },
 
     async requestCancel(id) {
-      return db.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<{ status: string }[]>`
-          SELECT status::text AS status FROM deployments WHERE id = ${id}::uuid FOR UPDATE`;
-        const status = rows[0]?.status;
-        if (status === undefined) return 'missing';
-        const now = new Date();
-        if (status === 'queued') {
-          await tx.deployment.update({
-            where: { id },
-            data: {
-              status: 'cancelled',
-              cancelRequestedAt: now,
-              finishedAt: now,
-              failureReason: 'cancelled before it started',
-            },
-          });
-          return 'cancelled';
-        }
-        if (status === 'running') {
-          await tx.deployment.update({ where: { id }, data: { cancelRequestedAt: now } });
-          return 'requested';
-        }
-        return 'finished';
-      });
+      let applicationId = '';
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          const rows = await tx.$queryRaw<{ status: string; application_id: string }[]>`
+          SELECT status::text AS status, application_id::text AS application_id
+          FROM deployments WHERE id = ${id}::uuid FOR UPDATE`;
+          const status = rows[0]?.status;
+          if (status === undefined) return 'missing';
+          applicationId = rows[0]?.application_id ?? '';
+          const now = new Date();
+          if (status === 'queued') {
+            await tx.deployment.update({
+              where: { id },
+              data: {
+                status: 'cancelled',
+                cancelRequestedAt: now,
+                finishedAt: now,
+                failureReason: 'cancelled before it started',
+              },
+            });
+            return 'cancelled';
+          }
+          if (status === 'running') {
+            await tx.deployment.update({ where: { id }, data: { cancelRequestedAt: now } });
+            return 'requested';
+          }
+          return 'finished';
+        },
+        (outcome) =>
+          outcome === 'cancelled' || outcome === 'requested'
+            ? { app: { id: applicationId } }
+            : null,
+      );
     },
 
     async markFailed(id, reason) {

@@ -2,6 +2,9 @@ import type { EnvVar as EnvVarRow } from '../generated/prisma/client.js';
 import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { EnvVarRepository, StoredEnvVar } from '../services/security-ports.js';
 import type { Database } from './prisma-client.js';
+import { auditedTransaction } from './audited-transaction.js';
+import { failingAsAppNotFound } from './prisma-errors.js';
+import { AppError } from '../domain/errors.js';
 
 function toEnvVar(row: EnvVarRow): StoredEnvVar {
   return {
@@ -22,29 +25,45 @@ export function createEnvVarRepository(db: Database): EnvVarRepository {
     },
 
     async put(applicationId, name, value, assertCanAdd) {
-      return db.$transaction(async (tx) => {
-        // Serialises changes to one app's variables, so the count check cannot be raced past.
-        await tx.$queryRaw`SELECT id FROM applications WHERE id = ${applicationId}::uuid FOR UPDATE`;
-        const existing = await tx.envVar.findUnique({
-          where: { applicationId_name: { applicationId, name } },
-          select: { name: true },
-        });
-        if (existing === null) assertCanAdd(await tx.envVar.count({ where: { applicationId } }));
-        const data = value.secret
-          ? { secret: true, value: null, sealedValue: value.sealedValue }
-          : { secret: false, value: value.value, sealedValue: null };
-        const row = await tx.envVar.upsert({
-          where: { applicationId_name: { applicationId, name } },
-          create: { applicationId, name, ...data },
-          update: data,
-        });
-        return { envVar: toEnvVar(row), created: existing === null };
-      });
+      return failingAsAppNotFound(() =>
+        auditedTransaction(
+          db,
+          async (tx) => {
+            // Serialises changes to one app's variables, so the count check cannot be raced past.
+            const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM applications WHERE id = ${applicationId}::uuid FOR UPDATE`;
+            if (locked.length === 0)
+              throw new AppError(
+                'APP_NOT_FOUND',
+                'the application was deleted while this request ran',
+              );
+            const existing = await tx.envVar.findUnique({
+              where: { applicationId_name: { applicationId, name } },
+              select: { name: true },
+            });
+            if (existing === null)
+              assertCanAdd(await tx.envVar.count({ where: { applicationId } }));
+            const data = value.secret
+              ? { secret: true, value: null, sealedValue: value.sealedValue }
+              : { secret: false, value: value.value, sealedValue: null };
+            const row = await tx.envVar.upsert({
+              where: { applicationId_name: { applicationId, name } },
+              create: { applicationId, name, ...data },
+              update: data,
+            });
+            return { envVar: toEnvVar(row), created: existing === null };
+          },
+          () => ({ app: { id: applicationId } }),
+        ),
+      );
     },
 
     async delete(applicationId, name) {
-      const { count } = await db.envVar.deleteMany({ where: { applicationId, name } });
-      return count > 0;
+      return auditedTransaction(
+        db,
+        async (tx) => (await tx.envVar.deleteMany({ where: { applicationId, name } })).count > 0,
+        (deleted) => (deleted ? { app: { id: applicationId } } : null),
+      );
     },
 
     async snapshot(applicationId) {

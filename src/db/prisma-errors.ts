@@ -76,3 +76,21 @@ export function isConnectionError(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Runs a write that references an application. When the application is deleted concurrently,
+ * PostgreSQL rejects the insert with a foreign-key violation (P2003): for the caller that is the
+ * same as having named an application that does not exist.
+ */
+export async function failingAsAppNotFound<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isForeignKeyViolation(error)) {
+      throw new AppError('APP_NOT_FOUND', 'the application was deleted while this request ran', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

@@ -1,5 +1,7 @@
 import type { RegistryCredentialRepository } from '../services/security-ports.js';
 import type { Database } from './prisma-client.js';
+import { auditedTransaction } from './audited-transaction.js';
+import { failingAsAppNotFound } from './prisma-errors.js';
 
 const fields = { server: true, username: true, sealedPassword: true, updatedAt: true } as const;
 
@@ -10,17 +12,28 @@ export function createRegistryCredentialRepository(db: Database): RegistryCreden
     },
 
     async put(applicationId, input) {
-      return db.registryCredential.upsert({
-        where: { applicationId },
-        create: { applicationId, ...input },
-        update: input,
-        select: fields,
-      });
+      return failingAsAppNotFound(() =>
+        auditedTransaction(
+          db,
+          (tx) =>
+            tx.registryCredential.upsert({
+              where: { applicationId },
+              create: { applicationId, ...input },
+              update: input,
+              select: fields,
+            }),
+          () => ({ app: { id: applicationId } }),
+        ),
+      );
     },
 
     async delete(applicationId) {
-      const { count } = await db.registryCredential.deleteMany({ where: { applicationId } });
-      return count > 0;
+      return auditedTransaction(
+        db,
+        async (tx) =>
+          (await tx.registryCredential.deleteMany({ where: { applicationId } })).count > 0,
+        (deleted) => (deleted ? { app: { id: applicationId } } : null),
+      );
     },
   };
 }

@@ -1,9 +1,8 @@
 import type { ReleaseCommand as ReleaseCommandRow } from '../generated/prisma/client.js';
 import type { ReleaseCommand } from '../schemas/release-command.js';
 import type { ReleaseCommandRepository } from '../services/ports.js';
-import type { Database } from './prisma-client.js';
-
-type Transaction = Parameters<Parameters<Database['$transaction']>[0]>[0];
+import { auditedTransaction } from './audited-transaction.js';
+import type { Database, Transaction } from './prisma-client.js';
 
 /** Serialises changes to one application's command list, so positions stay dense and unique. */
 async function lockApplication(tx: Transaction, applicationId: string): Promise<boolean> {
@@ -27,61 +26,80 @@ export function createReleaseCommandRepository(db: Database): ReleaseCommandRepo
     },
 
     async append(applicationId, input, assertCanAppend) {
-      return db.$transaction(async (tx) => {
-        if (!(await lockApplication(tx, applicationId))) return null;
-        const count = await tx.releaseCommand.count({ where: { applicationId } });
-        assertCanAppend(count);
-        const row = await tx.releaseCommand.create({
-          data: {
-            applicationId,
-            label: input.label,
-            command: input.command,
-            timeoutSeconds: input.timeoutSeconds,
-            position: count,
-          },
-        });
-        return toReleaseCommand(row);
-      });
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          if (!(await lockApplication(tx, applicationId))) return null;
+          const count = await tx.releaseCommand.count({ where: { applicationId } });
+          assertCanAppend(count);
+          const row = await tx.releaseCommand.create({
+            data: {
+              applicationId,
+              label: input.label,
+              command: input.command,
+              timeoutSeconds: input.timeoutSeconds,
+              position: count,
+            },
+          });
+          return toReleaseCommand(row);
+        },
+        (created) =>
+          created === null ? null : { app: { id: applicationId }, createdId: created.id },
+      );
     },
 
     async update(applicationId, id, patch) {
-      const rows = await db.releaseCommand.updateManyAndReturn({
-        where: { applicationId, id },
-        data: patch,
-      });
-      const row = rows[0];
-      return row === undefined ? null : toReleaseCommand(row);
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          const rows = await tx.releaseCommand.updateManyAndReturn({
+            where: { applicationId, id },
+            data: patch,
+          });
+          const row = rows[0];
+          return row === undefined ? null : toReleaseCommand(row);
+        },
+        (updated) => (updated === null ? null : { app: { id: applicationId } }),
+      );
     },
 
     async delete(applicationId, id) {
-      return db.$transaction(async (tx) => {
-        if (!(await lockApplication(tx, applicationId))) return false;
-        const removed = await tx.releaseCommand.deleteMany({ where: { applicationId, id } });
-        if (removed.count === 0) return false;
-        await renumber(tx, applicationId);
-        return true;
-      });
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          if (!(await lockApplication(tx, applicationId))) return false;
+          const removed = await tx.releaseCommand.deleteMany({ where: { applicationId, id } });
+          if (removed.count === 0) return false;
+          await renumber(tx, applicationId);
+          return true;
+        },
+        (deleted) => (deleted ? { app: { id: applicationId } } : null),
+      );
     },
 
     async reorder(applicationId, ids, assertValid) {
-      return db.$transaction(async (tx) => {
-        if (!(await lockApplication(tx, applicationId))) return null;
-        const current = await tx.releaseCommand.findMany({
-          where: { applicationId },
-          orderBy: inOrder,
-          select: { id: true },
-        });
-        assertValid(current.map((row) => row.id));
-        // Sequential on purpose: an interactive transaction runs on one connection anyway.
-        for (const [position, id] of ids.entries()) {
-          await tx.releaseCommand.update({ where: { id }, data: { position } });
-        }
-        const rows = await tx.releaseCommand.findMany({
-          where: { applicationId },
-          orderBy: inOrder,
-        });
-        return rows.map(toReleaseCommand);
-      });
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          if (!(await lockApplication(tx, applicationId))) return null;
+          const current = await tx.releaseCommand.findMany({
+            where: { applicationId },
+            orderBy: inOrder,
+            select: { id: true },
+          });
+          assertValid(current.map((row) => row.id));
+          // Sequential on purpose: an interactive transaction runs on one connection anyway.
+          for (const [position, id] of ids.entries()) {
+            await tx.releaseCommand.update({ where: { id }, data: { position } });
+          }
+          const rows = await tx.releaseCommand.findMany({
+            where: { applicationId },
+            orderBy: inOrder,
+          });
+          return rows.map(toReleaseCommand);
+        },
+        (reordered) => (reordered === null ? null : { app: { id: applicationId } }),
+      );
     },
   };
 }

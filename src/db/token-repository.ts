@@ -1,5 +1,7 @@
 import type { StoredToken, TokenRepository } from '../services/security-ports.js';
 import type { Database } from './prisma-client.js';
+import { auditedTransaction } from './audited-transaction.js';
+import { failingAsAppNotFound } from './prisma-errors.js';
 
 const withApps = {
   apps: { include: { application: { select: { id: true, name: true } } } },
@@ -32,16 +34,23 @@ function toToken(row: TokenRow): StoredToken {
 export function createTokenRepository(db: Database): TokenRepository {
   return {
     async create(input) {
-      const row = await db.apiToken.create({
-        data: {
-          name: input.name,
-          scope: input.scope,
-          secretHash: input.hash,
-          prefix: input.displayPrefix,
-          apps: { create: input.applicationIds.map((applicationId) => ({ applicationId })) },
-        },
-        include: withApps,
-      });
+      const row = await failingAsAppNotFound(() =>
+        auditedTransaction(
+          db,
+          (tx) =>
+            tx.apiToken.create({
+              data: {
+                name: input.name,
+                scope: input.scope,
+                secretHash: input.hash,
+                prefix: input.displayPrefix,
+                apps: { create: input.applicationIds.map((applicationId) => ({ applicationId })) },
+              },
+              include: withApps,
+            }),
+          (created) => ({ app: null, createdId: created.id }),
+        ),
+      );
       return toToken(row);
     },
 
@@ -63,8 +72,11 @@ export function createTokenRepository(db: Database): TokenRepository {
     },
 
     async delete(id) {
-      const { count } = await db.apiToken.deleteMany({ where: { id } });
-      return count > 0;
+      return auditedTransaction(
+        db,
+        async (tx) => (await tx.apiToken.deleteMany({ where: { id } })).count > 0,
+        (deleted) => (deleted ? { app: null } : null),
+      );
     },
   };
 }

@@ -1,4 +1,5 @@
 import { AppError } from './errors.js';
+import { parseInt64 } from './int64.js';
 
 /** Cursors are opaque to clients: base64url JSON of the sort key of the last item returned. */
 export function encodeCursor(key: string): string {
@@ -37,11 +38,9 @@ function invalidCursor(cause: unknown): AppError {
 
 /** A cursor whose key is a row sequence or id (digits only, within PostgreSQL's bigint). */
 export function decodeNumericCursor(cursor: string): bigint {
-  const key = decodeCursor(cursor);
-  if (!/^\d{1,19}$/.test(key) || BigInt(key) > 9_223_372_036_854_775_807n) {
-    throw invalidCursor(undefined);
-  }
-  return BigInt(key);
+  const key = parseInt64(decodeCursor(cursor));
+  if (key === null) throw invalidCursor(undefined);
+  return key;
 }
 
 export interface Page<T> {

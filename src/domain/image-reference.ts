@@ -29,6 +29,7 @@ export function parseImageReference(reference: string): ImageReference | null {
   if (match === null) return null;
   const [, matchedRegistry, matchedRepository, tagPart, digestPart] = match;
   if (matchedRepository === undefined) return null;
+  if (matchedRegistry !== undefined && !hasValidPort(matchedRegistry)) return null;
   let registry = matchedRegistry;
   let repository = matchedRepository;
   // "localhost/x" or "a.b/x" or "host:5000/x" name a registry; "library/x" does not.
@@ -44,6 +45,14 @@ export function parseImageReference(reference: string): ImageReference | null {
     tag: tagPart ?? null,
     digest: digestPart ?? null,
   };
+}
+
+/** A TCP port is 1–65535: "host:0" or "host:99999" would only fail later, inside Docker. */
+export function hasValidPort(hostAndPort: string): boolean {
+  const port = /:(\d+)$/.exec(hostAndPort)?.[1];
+  if (port === undefined) return true;
+  const value = Number(port);
+  return value >= 1 && value <= 65535;
 }
 
 export function isValidImageReference(reference: string): boolean {

@@ -1,4 +1,4 @@
-import { parseImageReference } from './image-reference.js';
+import { hasValidPort, parseImageReference } from './image-reference.js';
 
 const dockerHubHosts = new Set([
   'docker.io',
@@ -27,4 +27,17 @@ export function credentialsApplyTo(server: string, image: string): boolean {
   return (
     normalizeRegistryServer(reference.registry ?? 'docker.io') === normalizeRegistryServer(server)
   );
+}
+
+/**
+ * What a registry server may be written as: optional http(s) scheme, a host, an optional port
+ * 1–65535 and at most Docker's own API path ("/", "/v1/", "/v2/"). Anything more ("/../",
+ * "?x=1") names no registry and would be stored as a confusing near-duplicate.
+ */
+export const registryServerPattern =
+  /^(?:https?:\/\/)?([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?)(?:\/v[12])?\/?$/;
+
+export function isValidRegistryServer(server: string): boolean {
+  const host = registryServerPattern.exec(server)?.[1];
+  return host !== undefined && hasValidPort(host);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import {
   serializerCompiler,
   validatorCompiler,
@@ -11,8 +11,11 @@ import type { HealthService } from '../services/health-service.js';
 import type { ReleaseCommandService } from '../services/release-command-service.js';
 import errorHandler, { sendProblem, toProblem } from './plugins/error-handler.js';
 import { AppError } from '../domain/errors.js';
+import { createClientErrorHandler } from './client-error.js';
 import openapi from './plugins/openapi.js';
 import audit from './plugins/audit.js';
+import jsonBody from './plugins/json-body.js';
+import noBody from './plugins/no-body.js';
 import auth from './plugins/auth.js';
 import { auditRoutes } from './routes/audit.js';
 import { envRoutes } from './routes/env.js';
@@ -30,7 +33,7 @@ import { deploymentRoutes } from './routes/deployments.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { LogStreamService } from '../services/log-stream-service.js';
 import type { Registry } from 'prom-client';
-import { healthRoutes } from './routes/health.js';
+import { healthCheckPaths, healthRoutes } from './routes/health.js';
 import { releaseCommandRoutes } from './routes/release-commands.js';
 import { settingsRoutes } from './routes/settings.js';
 
@@ -63,11 +66,9 @@ export async function buildServer(deps: ServerDependencies) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: bodyLimitBytes,
-    // A caller's X-Request-Id is kept when it is sane, so logs can be joined across services.
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    // Always ours: a caller-chosen id could collide with or impersonate another request's. The
+    // caller's own id is kept apart, as clientRequestId (logs, audit entries).
+    genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 500 },
     // URLs Fastify cannot even route (bad percent-encoding, over-long params) still get problem+json.
     frameworkErrors: (error, request, reply) => {
@@ -81,12 +82,25 @@ export async function buildServer(deps: ServerDependencies) {
       );
     },
     return503OnClosing: true,
+    logController: new LogController({
+      disableRequestLogging: (request) => healthCheckPaths.has(request.url.split('?')[0] ?? ''),
+    }),
+    clientErrorHandler: createClientErrorHandler(deps.logger),
   }).withTypeProvider<ZodTypeProvider>();
 
   // The API speaks JSON only; any other body type is answered with 415 rather than parsed.
   app.removeContentTypeParser('text/plain');
+  await app.register(jsonBody);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('clientRequestId', null);
+  app.addHook('onRequest', async (request) => {
+    const given = request.headers['x-request-id'];
+    if (typeof given === 'string' && requestIdPattern.test(given)) {
+      request.clientRequestId = given;
+      request.log = request.log.child({ clientRequestId: given });
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -94,7 +108,8 @@ export async function buildServer(deps: ServerDependencies) {
   await app.register(errorHandler, { isDependencyUnavailable: deps.isDependencyUnavailable });
   // Before any route, so that every route gets its access policy (or start-up fails).
   await app.register(auth, { access: deps.security.access });
-  await app.register(audit, { audit: deps.security.audit, access: deps.security.access });
+  await app.register(audit);
+  await app.register(noBody);
   await app.register(openapi);
   await app.register(healthRoutes, { health: deps.health });
   await app.register(metricsRoutes, { metrics: deps.metrics });

@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import { AppError } from '../domain/errors.js';
+import { appRefSchema } from '../schemas/application.js';
 import type { AppRef } from '../services/access-service.js';
 import type { RoutePolicy } from './route-policies.js';
 
@@ -28,8 +30,21 @@ export async function findRouteApp(
   const params = routeParams(request);
   if (policy.appFrom === 'param') {
     const name = params.app;
-    return name === undefined ? null : finder.applicationNamed(name);
+    return name === undefined ? null : finder.applicationNamed(checkedAppName(name));
   }
   const id = params.id;
   return id === undefined ? null : finder.applicationOfDeployment(id);
+}
+
+/**
+ * Hooks run before the route's own validation, so the name is checked here with the same schema:
+ * a name the database cannot even compare (NUL) must be a 400, never reach a query.
+ */
+function checkedAppName(name: string): string {
+  const parsed = appRefSchema.safeParse(name);
+  if (parsed.success) return parsed.data;
+  const message = parsed.error.issues[0]?.message ?? 'is invalid';
+  throw new AppError('VALIDATION_FAILED', `request is invalid: /app: ${message}`, {
+    issues: [{ path: '/app', message, location: 'params' }],
+  });
 }

@@ -45,6 +45,7 @@ export function composeServices(
   const security = composeSecurityServices(db, applications, options.security);
   const queue = createDeploymentQueue({
     connection: redis,
+    failFast: true,
     ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
     onError: (error) => {
       options.logger.warn({ err: error }, 'deployment queue error');

@@ -52,13 +52,8 @@ async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
     closers.push(() => server.close());
   }
   const instance = config.SLIPWAY_INSTANCE ?? (await loadInstallationId(db));
-  const webhooks = startWebhookDelivery({
-    db,
-    redis,
-    logger,
-    config,
-    queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
-  });
+  // Its own queue and consumer: a slow or failing receiver never holds up a deployment.
+  const webhooks = startWebhookDelivery({ db, redis, logger, config });
   closers.push(() => webhooks.close());
   const worker = composeWorker({
     db,

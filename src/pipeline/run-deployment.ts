@@ -17,6 +17,7 @@ export interface PipelineDependencies {
   logger: Logger;
   logLimits?: { flushIntervalMs?: number; headBytes?: number; tailBytes?: number };
   metrics?: PipelineMetrics;
+  /** Told as the deployment runs (webhooks listen here); never slows or fails it. */
   events?: DeploymentEvents;
 }
 
@@ -47,7 +48,6 @@ export async function runDeployment(
     engine: deps.engine,
     store: deps.store,
     metrics: deps.metrics,
-    events: deps.events,
     // The app's variables first, so what Slipway sets itself always wins.
     env: { ...deployment.env, SLIPWAY_APP: deployment.app, SLIPWAY_DEPLOYMENT_ID: deployment.id },
     image: null,
@@ -55,13 +55,13 @@ export async function runDeployment(
     candidate: null,
   };
 
-  deps.events?.deploymentStarted(deployment.id);
   // runPlan turns every failure into an outcome; it does not throw.
   const result = await runPlan(planDeployment(deployment, logger), context, {
     store: deps.store,
     log,
     logger,
     control,
+    ...(deps.events === undefined ? {} : { events: deps.events }),
   });
   if (result.outcome === 'succeeded') {
     log.line(null, `deployment ${deployment.id} is live`);

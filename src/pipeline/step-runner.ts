@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { describeStepMoment } from '../domain/step-kinds.js';
 import { EngineError } from '../engine/engine-error.js';
+import type { DeploymentEvents } from './deployment-events.js';
 import type { DeploymentStore, StepOutcome, StoredStep } from './deployment-store.js';
 import type { LogWriter } from './log-writer.js';
 import { StepFailure, type DeploymentContext, type Step, type StepIo } from './step.js';
@@ -17,6 +18,7 @@ export interface StepRunnerDependencies {
   log: LogWriter;
   logger: Logger;
   control: StopControl;
+  events?: DeploymentEvents;
 }
 
 export type PlanOutcome =
@@ -48,6 +50,7 @@ export async function runPlan(
   let preflighted = false;
   try {
     const stored = await store.addSteps(deploymentId, plan.map(toPlanned));
+    deps.events?.deploymentStarted(deploymentId);
     const entries: PlannedEntry[] = plan.map((step, index) => ({
       step,
       stored: required(stored[index]),
@@ -79,7 +82,6 @@ export async function runPlan(
     }
     return { outcome: 'succeeded' };
   } catch (error) {
-    if (error instanceof UnrecordedSuccess) await recordSuccessAgain(error, deps);
     const failure = toFailure(error, null).redacted(deps.log.redact);
     if (committed) {
       // Nothing after the commit point may take the live release down; the reconciler repairs it.
@@ -100,17 +102,58 @@ export async function runPlan(
   }
 }
 
-/** One more try to store a finished step's real outcome, so it is never left as running or failed. */
-async function recordSuccessAgain(error: UnrecordedSuccess, deps: StepRunnerDependencies) {
-  deps.logger.error({ err: error.cause, step: error.stored.label }, error.message);
-  try {
-    await deps.store.finishStep(error.stored.id, error.success);
-  } catch (again) {
-    deps.logger.error(
-      { err: again, step: error.stored.label },
-      'still cannot record the step outcome',
-    );
+/** Waits between tries to store a finished step's outcome while the database is away. */
+const storageWaitMs = { first: 1000, max: 10_000 };
+
+/**
+ * The store's own retries gave up (a long database outage): the step's work is done, so its
+ * outcome is stored once the database is back, and the deployment goes on from there. Only a
+ * stop (cancel, the deadline, shutdown) ends the wait; the step is then never recorded as failed.
+ */
+async function recordWhenStorageIsBack(
+  stored: StoredStep,
+  success: StepOutcome,
+  firstError: unknown,
+  deps: StepRunnerDependencies,
+): Promise<void> {
+  const { signal } = deps.control;
+  deps.logger.error(
+    { err: firstError, step: stored.label },
+    'cannot store the outcome of a finished step; waiting for the database',
+  );
+  let wait = storageWaitMs.first;
+  // Bounded by the deployment deadline, which aborts the signal.
+  while (!isAborted(signal)) {
+    await pause(wait, signal);
+    if (isAborted(signal)) break;
+    wait = Math.min(wait * 2, storageWaitMs.max);
+    try {
+      await deps.log.flush();
+      await deps.store.finishStep(stored.id, success);
+      deps.logger.warn({ step: stored.label }, 'stored the outcome of the step after the outage');
+      return;
+    } catch (error) {
+      deps.logger.warn({ err: error, step: stored.label }, 'database still unreachable');
+    }
   }
+  throw new UnrecordedSuccess(stored, success, firstError);
+}
+
+/** A function, so that the check is made anew after each await. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function toPlanned(step: Step) {
@@ -170,8 +213,8 @@ async function execute(
     if (failure.outcome.error != null) log.line(stored.id, failure.outcome.error);
     await log.flush();
     await store.finishStep(stored.id, failure.outcome);
+    deps.events?.stepFinished(context.deployment.id, stored.id);
     failure.stepRecorded = true;
-    context.events?.stepFinished(context.deployment.id, stored.id);
     context.metrics?.stepFinished(
       stored.kind,
       failure.outcome.status,
@@ -186,9 +229,9 @@ async function execute(
     await log.flush();
     await store.finishStep(stored.id, success);
   } catch (error) {
-    throw new UnrecordedSuccess(stored, success, error);
+    await recordWhenStorageIsBack(stored, success, error, deps);
   }
-  context.events?.stepFinished(context.deployment.id, stored.id);
+  deps.events?.stepFinished(context.deployment.id, stored.id);
   context.metrics?.stepFinished(stored.kind, 'succeeded', performance.now() - startedAt);
   return result;
 }

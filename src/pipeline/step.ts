@@ -4,7 +4,6 @@
  * (step-runner.ts) executes a plan of them; the steps themselves live in ./steps/.
  */
 import type { StepKind } from '../domain/step-kinds.js';
-import type { DeploymentEvents } from './deployment-events.js';
 import type { Candidate, Engine, ImageInfo, OutputStream } from '../engine/engine.js';
 import type { ClaimedDeployment, DeploymentStore, StepOutcome } from './deployment-store.js';
 import type { WebPortChoice } from './web-port.js';
@@ -22,8 +21,6 @@ export interface DeploymentContext {
   readonly engine: Engine;
   readonly store: DeploymentStore;
   readonly metrics: PipelineMetrics | undefined;
-  /** Told of each step's end (webhooks); never waited for. */
-  readonly events?: DeploymentEvents | undefined;
   /** Variables every workload of this deployment gets: the app's, then Slipway's own on top. */
   readonly env: Record<string, string>;
   /** Set by the pull step. */

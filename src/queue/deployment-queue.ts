@@ -14,6 +14,22 @@ export interface QueueOptions {
   prefix?: string;
   /** Connection trouble is reported here (BullMQ would otherwise print it to stderr). */
   onError: (error: Error) => void;
+  /**
+   * Refuse to enqueue at once while the connection is down (the API: answer 503 now). Without
+   * it, a queue first used while Redis reconnects waits for Redis to come back, however long.
+   */
+  failFast?: boolean;
+}
+
+/** Connection states after a connection was lost (not the first connect, which is brief). */
+const lostStatuses = new Set(['reconnecting', 'close', 'end']);
+
+/** Raised instead of waiting when failFast is set and Redis is not connected. */
+export class QueueUnavailableError extends Error {
+  constructor(status: string) {
+    super(`the job queue's Redis connection is not ready (${status})`);
+    this.name = 'QueueUnavailableError';
+  }
 }
 
 export interface ManagedDeploymentQueue extends DeploymentQueue {
@@ -39,6 +55,10 @@ export function createDeploymentQueue(options: QueueOptions): ManagedDeploymentQ
   };
 
   async function enqueue(deploymentId: string): Promise<void> {
+    const status = options.connection.status;
+    if (options.failFast === true && lostStatuses.has(status)) {
+      throw new QueueUnavailableError(status);
+    }
     // The deployment id doubles as the job id, so a repeated enqueue never creates a second job.
     await getQueue().add(
       'deploy',

@@ -11,8 +11,14 @@ export const appNameSchema = z
   )
   .describe('Unique slug: lowercase letters, digits and hyphens, starting with a letter');
 
+/**
+ * An application named by a caller (path parameter, a token's app list): any plausible name is
+ * looked up, so an unknown one is a plain 404; text PostgreSQL cannot hold (NUL) is a 400.
+ */
+export const appRefSchema = safeText({ min: 1, max: 255 });
+
 /** Path parameter: any plausible name is looked up, so an unknown one is a plain 404. */
-export const appParamsSchema = z.object({ app: safeText({ min: 1, max: 255 }) });
+export const appParamsSchema = z.object({ app: appRefSchema });
 
 export const applicationSchema = z
   .object({

@@ -1,3 +1,4 @@
+import { parseInt64 } from '../domain/int64.js';
 import { z } from 'zod';
 import { stepKinds, type StepKind } from '../domain/step-kinds.js';
 import { isValidImageReference, maxImageReferenceLength } from '../domain/image-reference.js';
@@ -67,6 +68,7 @@ export const logStreamHeadersSchema = z.object({
   'last-event-id': z
     .string()
     .regex(/^\d{1,19}$/, 'must be the id of a log event received earlier')
+    .refine((value) => parseInt64(value) !== null, 'must be at most 9223372036854775807')
     .optional()
     .describe('Resume a stream after this event'),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { minRedactableLength } from '../domain/secret-redactor.js';
+import { appRefSchema } from './application.js';
 import { safeText } from './text.js';
 
 export const maxEnvVarsPerApp = 500;
@@ -22,7 +23,7 @@ export const envVarNameSchema = z
   .describe('POSIX variable name, e.g. DATABASE_URL');
 
 export const envVarParamsSchema = z.object({
-  app: z.string().min(1).max(255),
+  app: appRefSchema,
   name: envVarNameSchema,
 });
 

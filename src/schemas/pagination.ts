@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { queryInteger } from './query-integer.js';
 
 export const paginationQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger({ min: 1, max: 100, default: 20 }),
   cursor: z.string().max(1024).optional().describe('Opaque cursor from a previous page'),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidRegistryServer, registryServerPattern } from '../domain/registry-server.js';
 import { safeText } from './text.js';
 
 const serverSchema = z
@@ -6,9 +7,10 @@ const serverSchema = z
   .min(1)
   .max(255)
   .regex(
-    /^(https?:\/\/)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?(\/[\x21-\x7e]*)?$/,
+    registryServerPattern,
     'must be a registry host such as registry.example.com, 127.0.0.1:5000 or docker.io',
   )
+  .refine(isValidRegistryServer, 'the port must be 1–65535')
   .describe('Registry the credentials are for; they are only ever sent to this registry');
 
 export const setRegistryCredentialsSchema = z

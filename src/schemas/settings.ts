@@ -63,8 +63,12 @@ export const resourceSettingsSchema = z
       .number()
       .min(cpus.min)
       .max(cpus.max)
-      .multipleOf(0.01)
-      .describe('CPU limit in CPUs, e.g. 0.5; at most what the Docker host has'),
+      // Not `multipleOf(0.01)`: JSON Schema validators check that in binary floating point,
+      // where e.g. 35.01 is not a multiple of 0.01, so clients would reject valid responses.
+      .refine((value) => Math.abs(Math.round(value * 100) - value * 100) < 1e-6, {
+        error: 'must have at most two decimals (steps of 0.01)',
+      })
+      .describe('CPU limit in CPUs, in steps of 0.01, e.g. 0.5; at most what the Docker host has'),
     pids: z
       .number()
       .int()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { appRefSchema } from './application.js';
 import { safeText } from './text.js';
 
 export const maxAppsPerToken = 100;
@@ -16,7 +17,7 @@ export const createTokenSchema = z
         name: tokenNameSchema,
         scope: z.literal('deploy'),
         apps: z
-          .array(z.string().min(1).max(255))
+          .array(appRefSchema)
           .min(1)
           .max(maxAppsPerToken)
           .describe('Names of the applications the token may deploy'),

@@ -1,4 +1,3 @@
-import { auditDetails, type AuditAction } from '../domain/audit.js';
 import { decodeNumericCursor, pageOf, type Page } from '../domain/cursor.js';
 import type { AuditEvent } from '../schemas/audit.js';
 import type { ApplicationService } from './application-service.js';
@@ -15,18 +14,8 @@ function toView(event: StoredAuditEvent): AuditEvent {
     details: event.details,
     address: event.address,
     requestId: event.requestId,
+    clientRequestId: event.clientRequestId,
   };
-}
-
-export interface AuditRecord {
-  actor: { tokenId: string | null; name: string };
-  action: AuditAction;
-  app: { id: string | null; name: string } | null;
-  target: Record<string, string>;
-  /** The request body; secret values are removed before anything is stored. */
-  body: unknown;
-  address: string;
-  requestId: string;
 }
 
 export function createAuditService(deps: {
@@ -45,19 +34,6 @@ export function createAuditService(deps: {
   }
 
   return {
-    record(entry: AuditRecord): Promise<void> {
-      return audit.append({
-        actor: entry.actor,
-        action: entry.action,
-        applicationId: entry.app?.id ?? null,
-        app: entry.app?.name ?? null,
-        target: entry.target,
-        details: auditDetails(entry.action, entry.body),
-        address: entry.address,
-        requestId: entry.requestId,
-      });
-    },
-
     /** Newest first. */
     list(query: { limit: number; cursor?: string | undefined }): Promise<Page<AuditEvent>> {
       return page(undefined, query);

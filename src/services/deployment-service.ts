@@ -135,6 +135,9 @@ export function createDeploymentService(deps: {
         deps.onEnqueueFailure?.(error, deployment.id);
         const reason = 'could not be queued: the job queue (Redis) is unavailable';
         await deployments.markFailed(deployment.id, reason);
+        // The request failed before anything was queued, so its key stays free: a retry with the
+        // same Idempotency-Key deploys, rather than replaying this failure (as Stripe does).
+        await deployments.releaseIdempotencyKey(deployment.id);
         throw new AppError('DEPENDENCY_UNAVAILABLE', `deployment ${deployment.id} ${reason}`, {
           cause: error,
         });

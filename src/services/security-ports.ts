@@ -92,6 +92,7 @@ export interface NewAuditEvent {
   details: Record<string, unknown>;
   address: string;
   requestId: string;
+  clientRequestId: string | null;
 }
 
 export interface StoredAuditEvent extends Omit<NewAuditEvent, 'action'> {
@@ -102,7 +103,6 @@ export interface StoredAuditEvent extends Omit<NewAuditEvent, 'action'> {
 }
 
 export interface AuditRepository {
-  append(event: NewAuditEvent): Promise<void>;
   /** Newest first; `applicationId` undefined means every entry. */
   list(options: {
     applicationId: string | undefined;

@@ -37,7 +37,7 @@ export interface WorkerCompositionOptions {
   /** BullMQ key prefix (SLIPWAY_QUEUE_PREFIX); the API must use the same. */
   queuePrefix?: string | undefined;
   metrics?: PipelineMetrics;
-  /** Told of deployment and step events (webhooks, src/main/webhook-delivery.ts). */
+  /** Told as deployments run (webhook deliveries). */
   events?: DeploymentEvents;
   /** Live releases by health after each reconcile pass. */
   onReleaseHealth?: (counts: Record<WorkloadHealth, number>) => void;

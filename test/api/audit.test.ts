@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { FIXTURE_IMAGES } from '../support/docker-fixtures.js';
@@ -17,6 +15,7 @@ const auditEventBody = z
     details: z.record(z.string(), z.unknown()),
     address: z.string(),
     requestId: z.string(),
+    clientRequestId: z.string().nullable(),
   })
   .strict();
 type AuditEventBody = z.infer<typeof auditEventBody>;
@@ -287,33 +286,158 @@ describe('the audit log', () => {
   });
 });
 
-describe('when the audit log cannot be written', () => {
-  test('the change still succeeds and the failure is logged as an error', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString('utf8'));
-        done();
-      },
+describe('a change and its audit entry commit together (issue 11, item 11)', () => {
+  let broken: TestServer;
+  const refuseAudit = [
+    `CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'audit write refused by the test'; END $$`,
+    `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events
+       FOR EACH ROW EXECUTE FUNCTION refuse_audit()`,
+  ];
+
+  beforeAll(async () => {
+    broken = await startTestServer();
+    await createApp(broken.server, 'kept');
+    await broken.server.inject({
+      method: 'PUT',
+      url: '/v1/apps/kept/env/OLD',
+      payload: { value: 'v' },
     });
-    const broken = await startTestServer({ logger: pino({ level: 'info' }, sink) });
-    try {
-      await broken.db.$executeRawUnsafe('DROP TABLE audit_events');
+    // The test's own database only: every audit insert now fails.
+    for (const statement of refuseAudit) await broken.db.$executeRawUnsafe(statement);
+  });
+
+  afterAll(async () => {
+    await broken.close();
+  });
+
+  async function state() {
+    return {
+      apps: (await broken.db.application.findMany({ orderBy: { name: 'asc' } })).map((a) => ({
+        name: a.name,
+        port: a.webPort,
+      })),
+      env: (await broken.db.envVar.findMany({ orderBy: { name: 'asc' } })).map((v) => v.name),
+      tokens: await broken.db.apiToken.count(),
+      deployments: await broken.db.deployment.count(),
+      commands: await broken.db.releaseCommand.count(),
+      credentials: await broken.db.registryCredential.count(),
+    };
+  }
+
+  test.each([
+    ['POST /v1/apps', 'POST', '/v1/apps', { name: 'unaudited' }],
+    ['PATCH /v1/apps/{app}', 'PATCH', '/v1/apps/kept', { name: 'renamed' }],
+    ['DELETE /v1/apps/{app}', 'DELETE', '/v1/apps/kept', undefined],
+    ['PUT …/env/{name}', 'PUT', '/v1/apps/kept/env/NEW', { value: 'v' }],
+    ['DELETE …/env/{name}', 'DELETE', '/v1/apps/kept/env/OLD', undefined],
+    [
+      'PATCH …/settings/web-container',
+      'PATCH',
+      '/v1/apps/kept/settings/web-container',
+      { port: 81 },
+    ],
+    [
+      'POST …/release-commands',
+      'POST',
+      '/v1/apps/kept/release-commands',
+      { label: 'l', command: 'true' },
+    ],
+    [
+      'PUT …/registry-credentials',
+      'PUT',
+      '/v1/apps/kept/registry-credentials',
+      { server: '127.0.0.1:5000', username: 'u', password: 'p' },
+    ],
+    ['POST /v1/tokens', 'POST', '/v1/tokens', { name: 'n', scope: 'admin' }],
+    ['POST …/deployments', 'POST', '/v1/apps/kept/deployments', { image: FIXTURE_IMAGES.webV1 }],
+  ] as const)(
+    '%s: the audit write fails, so the change is rolled back',
+    async (_name, method, url, payload) => {
+      const before = await state();
       const res = await broken.server.inject({
-        method: 'POST',
-        url: '/v1/apps',
-        payload: { name: 'unaudited' },
+        method,
+        url,
+        ...(payload === undefined ? {} : { payload }),
       });
-      expect(res.statusCode).toBe(201);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const errors = lines
-        .map((line) =>
-          z.object({ level: z.number(), msg: z.string() }).loose().parse(JSON.parse(line)),
-        )
-        .filter((entry) => entry.level >= 50);
-      expect(errors.map((entry) => entry.msg)).toContain('could not record an audit event');
-    } finally {
-      await broken.close();
-    }
+      expect(res.statusCode, res.body).toBe(500);
+      expect(await state()).toEqual(before);
+    },
+  );
+
+  test('control: without the failing trigger the same delete goes through, with its entry', async () => {
+    await broken.db.$executeRawUnsafe('DROP TRIGGER refuse_audit ON audit_events');
+    const res = await broken.server.inject({ method: 'DELETE', url: '/v1/apps/kept' });
+    expect(res.statusCode, res.body).toBe(204);
+    expect((await state()).apps).toEqual([]);
+    const entries = await broken.db.auditEvent.findMany({ where: { action: 'app.delete' } });
+    expect(entries.map((entry) => [entry.appName, entry.details])).toEqual([['kept', {}]]);
+  });
+});
+
+describe('bodiless routes take no body (issue 11, item 11)', () => {
+  test.each([
+    ['a NUL', '{"x":"\\u0000"}'],
+    ['a forged actor', '{"actor":"someone else"}'],
+    ['deep nesting', `${'['.repeat(3000)}${']'.repeat(3000)}`],
+    ['an empty object', '{}'],
+  ])(
+    'DELETE /v1/apps/{app} with %s in a body is a 415 and deletes nothing',
+    async (_name, body) => {
+      await createApp(t.server, 'bodied');
+      const res = await t.server.inject({
+        method: 'DELETE',
+        url: '/v1/apps/bodied',
+        headers: { 'content-type': 'application/json' },
+        payload: body,
+      });
+      expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect((await t.server.inject({ method: 'GET', url: '/v1/apps/bodied' })).statusCode).toBe(
+        200,
+      );
+      const gone = await t.server.inject({ method: 'DELETE', url: '/v1/apps/bodied' });
+      expect(gone.statusCode).toBe(204);
+      const entry = (await auditOf()).find(
+        (event) => event.action === 'app.delete' && event.app === 'bodied',
+      );
+      expect(entry?.details).toEqual({});
+    },
+  );
+
+  test('POST …/cancel with a body is a 415 for a deploy token too', async () => {
+    await createApp(t.server, 'cancel-body');
+    const token = expectJson(
+      await t.server.inject({
+        method: 'POST',
+        url: '/v1/tokens',
+        payload: { name: 'ci', scope: 'deploy', apps: ['cancel-body'] },
+      }),
+      201,
+      z.object({ token: z.string() }).loose(),
+    ).token;
+    const deployment = expectJson(
+      await t.request(token, {
+        method: 'POST',
+        url: '/v1/apps/cancel-body/deployments',
+        payload: { image: FIXTURE_IMAGES.webV1 },
+      }),
+      202,
+      z.object({ id: z.uuid() }).loose(),
+    );
+    const res = await t.request(token, {
+      method: 'POST',
+      url: `/v1/deployments/${deployment.id}/cancel`,
+      headers: { 'content-type': 'application/json' },
+      payload: '{"x":"\\u0000"}',
+    });
+    expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    const row = await t.db.deployment.findUniqueOrThrow({ where: { id: deployment.id } });
+    expect(row.status).toBe('queued');
+    // Control: without a body the cancel goes through.
+    const cancelled = await t.request(token, {
+      method: 'POST',
+      url: `/v1/deployments/${deployment.id}/cancel`,
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
   });
 });

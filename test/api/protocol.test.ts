@@ -44,26 +44,44 @@ describe('x-request-id', () => {
   });
 
   test.each(['abc-123', 'trace.1:2_3', 'A'.repeat(128), '0af7651916cd43dd8448eb211c80319c'])(
-    'a sane incoming X-Request-Id %j is echoed, in the header and the problem body',
+    'an incoming X-Request-Id %j is never the request id (issue 11, item 14)',
     async (id) => {
       const ok = await t.server.inject({
         method: 'GET',
         url: '/healthz',
         headers: { 'X-Request-Id': id },
       });
-      expect(ok.headers['x-request-id']).toBe(id);
-      const problem = expectProblem(
-        await t.server.inject({
-          method: 'GET',
-          url: '/v1/apps/missing',
-          headers: { 'x-request-id': id },
-        }),
-        404,
-        'APP_NOT_FOUND',
-      );
-      expect(problem.requestId).toBe(id);
+      expect(ok.headers['x-request-id']).toMatch(uuidPattern);
+      const res = await t.server.inject({
+        method: 'GET',
+        url: '/v1/apps/missing',
+        headers: { 'x-request-id': id },
+      });
+      const problem = expectProblem(res, 404, 'APP_NOT_FOUND');
+      expect(problem.requestId).toMatch(uuidPattern);
+      expect(problem.requestId).not.toBe(id);
     },
   );
+
+  test("the audit entry keeps the caller's id apart, as clientRequestId", async () => {
+    const res = await t.server.inject({
+      method: 'POST',
+      url: '/v1/apps',
+      headers: { 'x-request-id': 'my-trace-1' },
+      payload: { name: 'rid-audited' },
+    });
+    expect(res.statusCode).toBe(201);
+    const entry = await t.db.auditEvent.findFirstOrThrow({ where: { appName: 'rid-audited' } });
+    expect(entry.requestId).toBe(res.headers['x-request-id']);
+    expect(entry.requestId).toMatch(uuidPattern);
+    expect(entry.clientRequestId).toBe('my-trace-1');
+    // Control: without the header there is no client id.
+    await t.server.inject({ method: 'DELETE', url: '/v1/apps/rid-audited' });
+    const deleted = await t.db.auditEvent.findFirstOrThrow({
+      where: { appName: 'rid-audited', action: 'app.delete' },
+    });
+    expect(deleted.clientRequestId).toBeNull();
+  });
 
   test.each([
     ['too long', 'A'.repeat(129)],

@@ -145,3 +145,54 @@ test('SIGTERM shuts the API down gracefully with exit code 0', async () => {
     fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }),
   ).rejects.toThrow();
 });
+
+/** A complete, valid environment for the API on `port`. */
+function runnableEnv(port: number, databaseUrl = inject('postgresAdminUrl')): NodeJS.ProcessEnv {
+  return {
+    ...baseEnv(),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: inject('redisUrl'),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    SLIPWAY_ADMIN_TOKEN: 'process-test-admin-token-0123456789abcdef',
+    SLIPWAY_SECRET_KEY: '0123456789abcdef'.repeat(4),
+  };
+}
+
+/** Start-up is all or nothing (issue 11, item 1): a failed start exits 1, it never lingers. */
+const startupBoundMs = 15_000;
+
+test('with its port already taken the API exits 1 (it does not keep running)', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve, reject) => {
+    taken.once('error', reject);
+    taken.listen(0, '127.0.0.1', resolve);
+  });
+  try {
+    const address = taken.address();
+    if (address === null || typeof address === 'string') throw new Error('no port assigned');
+    const api = start(runnableEnv(address.port));
+    const result = await exitWithin(api.exited, startupBoundMs);
+    const { stderr } = api.output();
+    expect(result, stderr).toEqual({ code: 1, signal: null });
+    expect(stderr).toMatch(/failed to start: .*EADDRINUSE/);
+    expect(stderr).not.toMatch(/\n\s+at\s/);
+  } finally {
+    await new Promise<void>((resolve) =>
+      taken.close(() => {
+        resolve();
+      }),
+    );
+  }
+});
+
+test('with an unreachable database the API exits 1 with a readable message', async () => {
+  const nobody = await freePort();
+  const api = start(runnableEnv(await freePort(), `postgresql://postgres@127.0.0.1:${nobody}/x`));
+  const result = await exitWithin(api.exited, startupBoundMs);
+  const { stderr } = api.output();
+  expect(result, stderr).toEqual({ code: 1, signal: null });
+  expect(stderr).toMatch(/failed to start: the database is unreachable/);
+  expect(stderr).not.toMatch(/\n\s+at\s|invocation/);
+});

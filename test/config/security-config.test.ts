@@ -73,3 +73,25 @@ describe('SLIPWAY_ADMIN_TOKEN', () => {
     }
   });
 });
+
+describe('DOCKER_AUTH_CONFIG (issue 11, item 23)', () => {
+  test.each([
+    ['not JSON', '{"auths":{"r":{"auth":"c2VjcmV0LXB3"}}', /is not valid JSON/],
+    ['a JSON array', '["c2VjcmV0LXB3"]', /must hold a JSON object/],
+    ['auths not an object', '{"auths":"c2VjcmV0LXB3"}', /"auths" must be an object/],
+    ['a number as password', '{"auths":{"r":{"password":12345678}}}', /password must be a string/],
+  ])('%s stops the worker at start-up, without echoing the value', (_name, value, reason) => {
+    const message = configError(() => loadWorkerConfig({ ...base, DOCKER_AUTH_CONFIG: value }));
+    expect(message).toMatch(/DOCKER_AUTH_CONFIG: /);
+    expect(message).toMatch(reason);
+    expect(message).not.toContain('c2VjcmV0LXB3');
+    expect(message).not.toContain('12345678');
+  });
+
+  test('control: a valid value, an empty one and none are accepted', () => {
+    const valid = '{"auths":{"127.0.0.1:5000":{"auth":"dTpw"}}}';
+    expect(loadWorkerConfig({ ...base, DOCKER_AUTH_CONFIG: valid }).DOCKER_AUTH_CONFIG).toBe(valid);
+    expect(() => loadWorkerConfig({ ...base, DOCKER_AUTH_CONFIG: '' })).not.toThrow();
+    expect(() => loadWorkerConfig(base)).not.toThrow();
+  });
+});

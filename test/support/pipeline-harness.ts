@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { expect, inject } from 'vitest';
 import { z } from 'zod';
+import type { RetryPolicy } from '../../src/db/retry.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { buildServer } from '../../src/http/build-server.js';
 import { composeServices } from '../../src/main/compose-services.js';
@@ -142,6 +143,8 @@ export interface PipelineHarnessOptions {
   heartbeatIntervalMs?: number;
   /** How soon a job blocked behind an earlier deployment of its app is retried (default 100). */
   blockedRetryMs?: number;
+  /** How the worker's database writes are retried (default: production's 60 s window). */
+  retryPolicy?: RetryPolicy;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -191,6 +194,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     reconcileIntervalSeconds: 5,
     queuePrefix: api.redisPrefix,
     blockedRetryMs: options.blockedRetryMs ?? 100,
+    ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
     ...(options.logLimits === undefined ? {} : { logLimits: options.logLimits }),
     ...(options.heartbeatIntervalMs === undefined
       ? {}

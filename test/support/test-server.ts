@@ -3,8 +3,8 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/prisma-client.js';
-import { buildServer, type SlipwayServer } from '../../src/http/build-server.js';
-import { composeServices } from '../../src/main/compose-services.js';
+import type { SlipwayServer } from '../../src/http/build-server.js';
+import { createApiApp } from '../../src/main/api-app.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -31,22 +31,26 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Defaults to a silent logger (TEST_LOG_LEVEL overrides the level). */
   logger?: Logger;
+  /** Defaults to the shared test Redis; a test that stops Redis passes its own. */
+  redisUrl?: string;
 }
 
 /** The real API wired to a database of its own and the shared test Redis. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const db = createDatabase(database.url);
-  const redis = createRedisConnection(inject('redisUrl'));
+  const redis = createRedisConnection(options.redisUrl ?? inject('redisUrl'));
   const redisPrefix = `slipway-test-${randomBytes(4).toString('hex')}`;
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const { adminToken, secretKey } = testSecurity();
-  const services = composeServices(db, redis, {
+  // The production wiring and shutdown path: the server closes the queue, database and Redis.
+  const server = await createApiApp({
     logger,
+    db,
+    redis,
     queuePrefix: redisPrefix,
     security: { adminToken, secretKey },
   });
-  const server = await buildServer({ logger, ...services });
   await server.ready();
 
   const request = sendTokenByDefault(server, adminToken);
@@ -61,9 +65,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     request,
     close: async () => {
       await server.close();
-      await services.close();
-      await db.$disconnect();
-      redis.disconnect();
       await database.drop();
     },
   };

@@ -173,22 +173,38 @@ describe('the step runner', () => {
     expect(ops(t.fake)).toContain('abandon');
   });
 
-  test('a step that succeeded keeps its outcome when storing it failed once', async () => {
+  test('a step whose outcome cannot be stored waits for the database, then goes on', async () => {
     const t = setup([{ label: 'migrate', command: 'echo done' }]);
-    // The first finishStep is the pull's; the second is the release command's.
+    // The first finishStep is the pull's; the second, the release command's, fails once.
     let calls = 0;
     const original = t.stores.store.finishStep.bind(t.stores.store);
     t.stores.store.finishStep = (id, outcome) => {
       calls += 1;
-      if (calls === 2) return Promise.reject(new Error('database unreachable'));
+      if (calls === 2) return Promise.reject(new Error("Can't reach database server at 10.0.0.1"));
       return original(id, outcome);
     };
-    expect(await t.run()).toBe('failed');
-    const command = t.stores.steps('d1')[1];
-    expect(command).toMatchObject({ status: 'succeeded', exitCode: 0 });
-    expect(t.stores.finished.get('d1')?.reason).toBe(
+    expect(await t.run()).toBe('succeeded');
+    expect(t.stores.steps('d1')[1]).toMatchObject({ status: 'succeeded', exitCode: 0 });
+  });
+
+  test('a finished step is never recorded as failed because storage stayed away', async () => {
+    const t = setup([{ label: 'migrate', command: 'echo done' }]);
+    let calls = 0;
+    const original = t.stores.store.finishStep.bind(t.stores.store);
+    t.stores.store.finishStep = (id, outcome) => {
+      calls += 1;
+      if (calls >= 2) return Promise.reject(new Error("Can't reach database server at 10.0.0.1"));
+      return original(id, outcome);
+    };
+    const { stop } = control({ stopAfterMs: 300, reason: { kind: 'deadline', seconds: 5 } });
+    expect(await t.run(stop)).toBe('failed');
+    const reason = t.stores.finished.get('d1')?.reason ?? '';
+    expect(reason).toBe(
       'migrate succeeded, but its outcome could not be stored (storage unavailable)',
     );
+    expect(reason).not.toContain('10.0.0.1');
+    // Never written as failed: the last outcome stored for it is none (it stays as it was).
+    expect(t.stores.steps('d1')[1]?.status).toBe('running');
   });
 
   test.each([
@@ -248,6 +264,24 @@ describe('the step runner', () => {
   });
 });
 
+/** A context as run-deployment.ts builds it, before any step ran. */
+function emptyContext(
+  deployment: ReturnType<typeof claimedDeployment>,
+  fake: ReturnType<typeof createFakeEngine>,
+  stores: ReturnType<typeof createMemoryStores>,
+): DeploymentContext {
+  return {
+    deployment,
+    engine: fake.engine,
+    store: stores.store,
+    metrics: undefined,
+    env: {},
+    image: null,
+    webPort: null,
+    candidate: null,
+  };
+}
+
 describe('runPlan: commit point and undo order', () => {
   function plainStep(name: string, trace: string[], extra: Partial<Step> = {}): Step {
     return {
@@ -280,16 +314,7 @@ describe('runPlan: commit point and undo order', () => {
     const fake = createFakeEngine(images);
     const stores = createMemoryStores();
     const deployment = claimedDeployment();
-    const context: DeploymentContext = {
-      deployment,
-      engine: fake.engine,
-      store: stores.store,
-      metrics: undefined,
-      env: {},
-      image: null,
-      webPort: null,
-      candidate: null,
-    };
+    const context = emptyContext(deployment, fake, stores);
     const log = createLogWriter({
       deploymentId: deployment.id,
       store: stores.logs,
@@ -337,16 +362,7 @@ describe('runPlan: commit point and undo order', () => {
     const stores = createMemoryStores();
     const { stop, controller } = control();
     const deployment = claimedDeployment();
-    const context: DeploymentContext = {
-      deployment,
-      engine: fake.engine,
-      store: stores.store,
-      metrics: undefined,
-      env: {},
-      image: null,
-      webPort: null,
-      candidate: null,
-    };
+    const context = emptyContext(deployment, fake, stores);
     const log = createLogWriter({
       deploymentId: 'd1',
       store: stores.logs,

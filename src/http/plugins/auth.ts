@@ -12,7 +12,7 @@ import {
   type Principal,
 } from '../../domain/authorization.js';
 import { AppError } from '../../domain/errors.js';
-import { problemSchema } from '../../schemas/problem.js';
+import { problemResponse } from '../problem-responses.js';
 import type { AccessService } from '../../services/access-service.js';
 import { findRouteApp } from '../route-app.js';
 import { policyFor, type RoutePolicy } from '../route-policies.js';
@@ -57,7 +57,9 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       throw new Error(`route ${route.url} needs one access policy for all of its methods`);
     }
     route.config = { ...route.config, policy };
-    documentPolicy(route, policy);
+    // The HEAD route Fastify adds for each GET is not documented; documenting it again would
+    // repeat the note on the GET it shares its schema with.
+    if (route.method !== 'HEAD') documentPolicy(route, policy);
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -114,21 +116,32 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
 function documentPolicy(route: RouteOptions, policy: RoutePolicy): void {
   const schema = route.schema;
   if (schema === undefined || schema.hide === true) return;
+  // A copy, never an edit: the schema object may be shared (e.g. with the route's HEAD twin).
   if (policy.access === 'public') {
-    schema.security = [];
+    route.schema = { ...schema, security: [] };
     return;
   }
-  schema.security = [{ [bearerSecurityScheme]: [] }];
   const response: unknown = schema.response;
-  if (typeof response === 'object' && response !== null) {
-    schema.response = { ...response, 401: problemSchema, 403: problemSchema, 429: problemSchema };
-  }
   const who =
     policy.access === 'app' && deployScopeActions.has(policy.action)
       ? 'an admin token, or a deploy token for this application'
       : 'an admin token';
   const note = `Needs ${who}.`;
-  schema.description = schema.description === undefined ? note : `${schema.description}\n\n${note}`;
+  route.schema = {
+    ...schema,
+    security: [{ [bearerSecurityScheme]: [] }],
+    ...(typeof response === 'object' && response !== null
+      ? {
+          response: {
+            ...response,
+            401: problemResponse,
+            403: problemResponse,
+            429: problemResponse,
+          },
+        }
+      : {}),
+    description: schema.description === undefined ? note : `${schema.description}\n\n${note}`,
+  };
 }
 
 export default fp(authPlugin, { name: 'auth', dependencies: ['error-handler'] });

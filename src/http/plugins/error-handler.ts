@@ -11,10 +11,14 @@ const fastifyErrorCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  // @fastify/static refuses paths that climb out of its root ("/docs/static/../../etc/passwd"):
+  // for the caller there is simply no such file.
+  FST_STATIC_FORBIDDEN_PATH: 'ROUTE_NOT_FOUND',
 };
 
 const codeByStatus: Partial<Record<number, ErrorCode>> = {
   400: 'VALIDATION_FAILED',
+  403: 'FORBIDDEN',
   404: 'ROUTE_NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
   413: 'PAYLOAD_TOO_LARGE',
@@ -29,11 +33,13 @@ const titles: Partial<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -44,14 +50,23 @@ export interface ErrorHandlerOptions {
 }
 
 export function toProblem(error: AppError, request: FastifyRequest): Problem {
+  return problemOf(error, request.url, request.id);
+}
+
+/** The problem document of an error; also for answers sent before there is a request object. */
+export function problemOf(
+  error: AppError,
+  instance: string | undefined,
+  requestId: string,
+): Problem {
   return {
     type: `urn:slipway:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
     title: titles[error.status] ?? 'Error',
     status: error.status,
     detail: error.message,
     code: error.code,
-    instance: request.url,
-    requestId: request.id,
+    ...(instance === undefined ? {} : { instance }),
+    requestId,
     ...(error.issues === undefined ? {} : { errors: [...error.issues] }),
   };
 }

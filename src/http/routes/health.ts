@@ -4,6 +4,9 @@ import type { HealthService } from '../../services/health-service.js';
 
 const tags = ['health'];
 
+/** Probed every few seconds by orchestrators: their request logs are debug, not info, noise. */
+export const healthCheckPaths: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
 const readinessSchema = z
   .object({
     status: z.enum(['ready', 'unavailable']),
@@ -15,6 +18,14 @@ export const healthRoutes: FastifyPluginAsyncZod<{ health: HealthService }> = as
   app,
   { health },
 ) => {
+  // Fastify's own request logging is off for these paths (build-server.ts); one debug line instead.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime },
+      'health check',
+    );
+  });
+
   app.get(
     '/healthz',
     {
