@@ -1,4 +1,5 @@
 import type { Prisma } from '../generated/prisma/client.js';
+import { auditedTransaction } from './audited-transaction.js';
 import type { Database } from './prisma-client.js';
 
 export interface StoredWebhook {
@@ -49,21 +50,34 @@ const withAttempts = { attempts: { orderBy: { id: 'asc' } } } as const;
 /** Webhooks, and their deliveries: the outbox the delivery queue works from. */
 export function createWebhookRepository(db: Database) {
   return {
+    // Changes are audited in their own transaction (see audited-transaction.ts).
     create: (data: Omit<StoredWebhook, 'createdAt' | 'updatedAt' | 'enabled'>) =>
-      db.webhook.create({ data }),
+      auditedTransaction(
+        db,
+        (tx) => tx.webhook.create({ data }),
+        (created) => ({ app: null, createdId: created.id }),
+      ),
     list: () => db.webhook.findMany({ orderBy: { createdAt: 'asc' } }),
     findById: (id: string) => db.webhook.findUnique({ where: { id } }),
     async update(
       id: string,
       data: Partial<Pick<StoredWebhook, 'url' | 'description' | 'appIds' | 'events' | 'enabled'>>,
     ): Promise<StoredWebhook | null> {
-      const { count } = await db.webhook.updateMany({ where: { id }, data });
-      return count === 0 ? null : db.webhook.findUnique({ where: { id } });
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          const { count } = await tx.webhook.updateMany({ where: { id }, data });
+          return count === 0 ? null : tx.webhook.findUnique({ where: { id } });
+        },
+        (updated) => (updated === null ? null : { app: null }),
+      );
     },
-    async delete(id: string): Promise<boolean> {
-      const { count } = await db.webhook.deleteMany({ where: { id } });
-      return count > 0;
-    },
+    delete: (id: string): Promise<boolean> =>
+      auditedTransaction(
+        db,
+        async (tx) => (await tx.webhook.deleteMany({ where: { id } })).count > 0,
+        (deleted) => (deleted ? { app: null } : null),
+      ),
 
     async appIdsByName(names: string[]): Promise<Map<string, string>> {
       const rows = await db.application.findMany({
@@ -190,18 +204,26 @@ export function createWebhookRepository(db: Database) {
 
     /** A new delivery of the same message (same webhook-id, same payload), due now. */
     async redeliver(webhookId: string, deliveryId: string): Promise<StoredDelivery | null> {
-      const original = await db.webhookDelivery.findFirst({ where: { id: deliveryId, webhookId } });
-      if (original === null) return null;
-      return db.webhookDelivery.create({
-        data: {
-          webhookId,
-          messageId: original.messageId,
-          eventType: original.eventType,
-          deploymentId: original.deploymentId,
-          payload: original.payload ?? {},
+      return auditedTransaction(
+        db,
+        async (tx) => {
+          const original = await tx.webhookDelivery.findFirst({
+            where: { id: deliveryId, webhookId },
+          });
+          if (original === null) return null;
+          return tx.webhookDelivery.create({
+            data: {
+              webhookId,
+              messageId: original.messageId,
+              eventType: original.eventType,
+              deploymentId: original.deploymentId,
+              payload: original.payload ?? {},
+            },
+            include: withAttempts,
+          });
         },
-        include: withAttempts,
-      });
+        (copy) => (copy === null ? null : { app: null, createdId: copy.id }),
+      );
     },
   };
 }

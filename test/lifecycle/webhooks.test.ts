@@ -231,6 +231,8 @@ describe('delivery', () => {
       method: 'POST',
     });
     expectStatus(response, 202);
+    const audit = await h.api('/v1/audit?limit=20');
+    expect(audit.text).toContain('"action":"webhook.redeliver"');
     const done = await settled(id, 2);
     expect(done.map((d) => d.messageId)).toEqual([original.messageId, original.messageId]);
     const got = receivedAt(path);
