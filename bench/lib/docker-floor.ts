@@ -1,12 +1,15 @@
 /**
  * The floor: the Docker operations of a deployment done directly, with nothing around them. It
- * uses Slipway's own ContainerRuntime from src/docker (a thin dockerode wrapper; only src/docker
- * may import dockerode), so both sides pay the same price for talking to the engine.
+ * uses the Docker implementation's own operations from src/docker (a thin dockerode wrapper; only
+ * src/docker may import dockerode), so both sides pay the same price for talking to the engine.
  */
 import { randomBytes } from 'node:crypto';
-import { createDockerRuntime } from '../../src/docker/docker-runtime.js';
-import type { ContainerRuntime, ImageInfo } from '../../src/pipeline/container-runtime.js';
-import { probeOnce } from '../../src/pipeline/http-probe.js';
+import {
+  createDockerOperations,
+  type DockerOperations,
+} from '../../src/docker/docker-operations.js';
+import type { PulledImage } from '../../src/docker/runtime-types.js';
+import { probeOnce } from '../../src/engine/http-probe.js';
 import { sleep, wallNow } from './clock.js';
 import { benchLabel } from './environment.js';
 
@@ -27,7 +30,7 @@ export interface FloorResult {
 }
 
 export interface Floor {
-  runtime: ContainerRuntime;
+  runtime: DockerOperations;
   /** pull check, run+wait+remove each release command, create+start, poll until 200, retire previous. */
   deploy: (options: {
     image: string;
@@ -40,7 +43,7 @@ export interface Floor {
 
 export function createFloor(runId: string): Floor {
   // No credentials: the local registry is open, and this skips reading ~/.docker/config.json.
-  const runtime = createDockerRuntime({ authConfig: null });
+  const runtime = createDockerOperations({ authConfig: null });
   const labels = { [benchLabel]: runId };
 
   async function waitForHttp(url: string, deadline: number): Promise<void> {
@@ -57,7 +60,7 @@ export function createFloor(runId: string): Floor {
     async deploy({ image, releaseCommands, previousContainerId, timeoutMs = 120_000 }) {
       const deadline = performance.now() + timeoutMs;
       const startedAt = wallNow();
-      const info: ImageInfo = await runtime.pullImage(image, () => {});
+      const info: PulledImage = await runtime.pullImage(image, () => {});
       const pulledAt = wallNow();
       for (const command of releaseCommands) {
         const result = await runtime.runCommand({

@@ -4,6 +4,11 @@ import { configSchema, parseEnv } from './config.js';
 export const minAdminTokenLength = 32;
 
 const apiConfigSchema = configSchema.extend({
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(65535).default(3000),
+  ),
   /** The bootstrap admin token; issue scoped tokens with it rather than handing it out. */
   SLIPWAY_ADMIN_TOKEN: z
     .string()

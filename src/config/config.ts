@@ -10,17 +10,24 @@ export const configSchema = z.object({
     error: 'must be a postgresql:// URL',
   }),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: z.preprocess(
-    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
-    z.coerce.number().int().min(0).max(65535).default(3000),
-  ),
   LOG_LEVEL: z.enum(logLevels).default('info'),
-  /** Names this installation on the Docker host; containers of other installations are never touched. */
-  SLIPWAY_INSTANCE: z
+  /**
+   * Overrides the installation id that labels every container the worker starts. Unset: an id
+   * generated once and stored in the database, so two databases never claim the same containers.
+   */
+  SLIPWAY_INSTANCE: z.preprocess(
+    // `SLIPWAY_INSTANCE=` (as .env files and Compose write an unset value) means unset.
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
+      .optional(),
+  ),
+  /** Prefix of the queue's Redis keys; the API and the worker must agree. Lets installations share a Redis. */
+  SLIPWAY_QUEUE_PREFIX: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
-    .default('default'),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits or _.:-')
+    .default('bull'),
   /** Seals secrets at rest (env vars, registry passwords); the API and the worker need the same. */
   SLIPWAY_SECRET_KEY: z.string().transform((text, ctx) => {
     try {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { parseDockerConfig } from '../docker/registry-auth.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { configSchema, parseEnv } from './config.js';
 
 const seconds = (fallback: number, max: number) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
-const workerSchema = z.object({
+const workerSchema = configSchema.extend({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Docker network for release and web containers; unset means the engine's default bridge. */
   DEPLOY_NETWORK: z
@@ -44,14 +44,9 @@ const workerSchema = z.object({
     }),
 });
 
-export type WorkerConfig = Config & z.infer<typeof workerSchema>;
+export type WorkerConfig = z.infer<typeof workerSchema>;
 
+/** The worker's configuration: the shared settings plus its own, all problems reported at once. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const base = loadConfig(env);
-  const parsed = workerSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
-  return { ...base, ...parsed.data };
+  return parseEnv(workerSchema, env);
 }

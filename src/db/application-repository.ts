@@ -103,6 +103,13 @@ export function createApplicationRepository(db: Database): ApplicationRepository
                     probeIntervalMs: next.startupProbe.intervalMs,
                     probePath: next.startupProbe.path,
                   }),
+              ...(next.resources === undefined
+                ? {}
+                : {
+                    resourceMemoryMib: next.resources.memoryMiB,
+                    resourceCpus: next.resources.cpus,
+                    resourcePids: next.resources.pids,
+                  }),
             },
           });
           return toRecord(row);
@@ -143,6 +150,11 @@ function toRecord(row: ApplicationRow): ApplicationRecord {
       maxRetries: row.probeMaxRetries,
       intervalMs: row.probeIntervalMs,
       path: row.probePath,
+    },
+    resources: {
+      memoryMiB: row.resourceMemoryMib,
+      cpus: row.resourceCpus,
+      pids: row.resourcePids,
     },
   };
 }

@@ -52,9 +52,23 @@ export function toRelease(row: ReleaseRow, app: string): Release {
     deploymentId: row.deploymentId,
     image: row.image,
     imageId: row.imageId,
-    containerId: row.containerId,
-    containerPort: row.containerPort,
-    hostPort: row.hostPort,
+    workload: { engine: row.engine, ref: row.workloadRef },
+    endpoint: row.endpoint,
+    webPort: row.webPort,
+    // The fields of the Docker-only days, derived for clients that still read them.
+    containerId: row.workloadRef,
+    containerPort: row.webPort,
+    hostPort: endpointPort(row.endpoint),
     activatedAt: row.activatedAt.toISOString(),
+    health: row.health === 'exited' || row.health === 'missing' ? row.health : 'running',
+    healthCheckedAt: iso(row.healthCheckedAt),
   };
+}
+
+/** The port of an endpoint URL (its scheme's default when it names none). */
+function endpointPort(endpoint: string): number {
+  const url = URL.parse(endpoint);
+  if (url === null) return 0;
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
 }

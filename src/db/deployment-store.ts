@@ -1,3 +1,4 @@
+import { workloadHealths, type WorkloadHealth } from '../engine/engine.js';
 import { deploymentSettingsSnapshotSchema } from '../schemas/deployment.js';
 import type {
   DeploymentStore,
@@ -146,7 +147,7 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
 
     async currentRelease(applicationId) {
       const row = await db.release.findUnique({ where: { applicationId } });
-      return row === null ? null : { deploymentId: row.deploymentId, containerId: row.containerId };
+      return row === null ? null : { deploymentId: row.deploymentId, workloadRef: row.workloadRef };
     },
 
     async activateRelease(release) {
@@ -158,10 +159,14 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
           deploymentId: release.deploymentId,
           image: release.image,
           imageId: release.imageId,
-          containerId: release.containerId,
-          containerPort: release.containerPort,
-          hostPort: release.hostPort,
+          engine: release.engine,
+          workloadRef: release.workloadRef,
+          endpoint: release.endpoint,
+          webPort: release.webPort,
           activatedAt: new Date(),
+          // Just passed its probe.
+          health: 'running',
+          healthCheckedAt: null,
         };
         await tx.release.upsert({
           where: { applicationId: release.applicationId },
@@ -170,7 +175,7 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
         });
         return previous === null
           ? null
-          : { deploymentId: previous.deploymentId, containerId: previous.containerId };
+          : { deploymentId: previous.deploymentId, workloadRef: previous.workloadRef };
       });
     },
 
@@ -252,20 +257,40 @@ export function createRecoveryStore(db: Database): RecoveryStore {
       return rows.map((row) => row.id);
     },
 
-    async containerOwnership(deploymentIds) {
+    async liveReleases() {
+      const rows = await db.release.findMany({
+        select: { applicationId: true, deploymentId: true, workloadRef: true, health: true },
+        orderBy: { applicationId: 'asc' },
+      });
+      return rows.map((row) => ({ ...row, health: toHealth(row.health) }));
+    },
+
+    async recordReleaseHealth(applicationId, workloadRef, health) {
+      // Only for the release that was checked: a deploy may have replaced it meanwhile.
+      await db.release.updateMany({
+        where: { applicationId, workloadRef },
+        data: { health, healthCheckedAt: new Date() },
+      });
+    },
+
+    async workloadOwnership(deploymentIds) {
       const rows = await db.deployment.findMany({
         where: { id: { in: deploymentIds } },
-        select: { id: true, status: true, release: { select: { containerId: true } } },
+        select: { id: true, status: true, release: { select: { workloadRef: true } } },
       });
       return new Map(
         rows.map((row) => [
           row.id,
           {
             active: row.status === 'queued' || row.status === 'running',
-            liveContainerId: row.release?.containerId ?? null,
+            liveWorkloadRef: row.release?.workloadRef ?? null,
           },
         ]),
       );
     },
   };
+}
+
+function toHealth(value: string): WorkloadHealth {
+  return workloadHealths.find((health) => health === value) ?? 'missing';
 }

@@ -5,7 +5,7 @@ import {
   registryPasswordContext,
   SecretDecryptionError,
 } from '../domain/secret-box.js';
-import type { RegistryCredentials } from '../pipeline/container-runtime.js';
+import type { RegistryCredentials } from '../engine/engine.js';
 import { envSnapshotSchema } from '../schemas/env-var.js';
 import type { Database } from './prisma-client.js';
 
@@ -60,7 +60,7 @@ export async function openRunSecrets(
       );
       secretValues.push(password);
       if (credentialsApplyTo(stored.server, deployment.image)) {
-        registryCredentials = { serveraddress: stored.server, username: stored.username, password };
+        registryCredentials = { server: stored.server, username: stored.username, password };
       }
     }
     return { env, secretValues, registryCredentials };

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 
-import type { ContainerState } from '../pipeline/container-runtime.js';
+import type { ContainerState } from './runtime-types.js';
 import { hasStatus, toRuntimeError } from './engine-errors.js';
 import { demuxToText } from './output-demuxer.js';
 

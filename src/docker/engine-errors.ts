@@ -2,7 +2,7 @@
  * Turns what dockerode throws (docker-modem errors carrying the engine's HTTP status and JSON body,
  * or plain socket errors) into RuntimeErrors, so no caller ever inspects a Docker error.
  */
-import { RuntimeError, type RuntimeErrorCode } from '../pipeline/container-runtime.js';
+import { EngineError, type EngineErrorCode } from '../engine/engine-error.js';
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -49,10 +49,10 @@ export function hasStatus(error: unknown, ...statuses: number[]): boolean {
 }
 
 /** Wraps any failure of an engine call; `action` completes "… while <action>". */
-export function toRuntimeError(error: unknown, action: string): RuntimeError {
-  if (error instanceof RuntimeError) return error;
+export function toRuntimeError(error: unknown, action: string): EngineError {
+  if (error instanceof EngineError) return error;
   if (isConnectionFailure(error)) {
-    return new RuntimeError(
+    return new EngineError(
       'ENGINE_UNAVAILABLE',
       `Docker engine unreachable while ${action}: ${engineMessage(error)}`,
       { cause: error },
@@ -60,9 +60,9 @@ export function toRuntimeError(error: unknown, action: string): RuntimeError {
   }
   const message = engineMessage(error);
   if (engineStatusCode(error) === 404 && /no such image/i.test(message)) {
-    return new RuntimeError('IMAGE_NOT_FOUND', `${message} (while ${action})`, { cause: error });
+    return new EngineError('IMAGE_NOT_FOUND', `${message} (while ${action})`, { cause: error });
   }
-  return new RuntimeError('ENGINE_ERROR', `Docker engine error while ${action}: ${message}`, {
+  return new EngineError('ENGINE_ERROR', `Docker engine error while ${action}: ${message}`, {
     cause: error,
   });
 }
@@ -75,7 +75,7 @@ export function pullFailureCode(
   status: number | undefined,
   message: string,
   hadCredentials: boolean,
-): RuntimeErrorCode {
+): EngineErrorCode {
   const text = message.toLowerCase();
   // Docker Hub says this both for missing and for private repositories.
   if (text.includes('repository does not exist')) {

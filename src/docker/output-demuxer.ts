@@ -6,7 +6,7 @@
  */
 import { TextDecoder } from 'node:util';
 
-import type { OutputStream } from '../pipeline/container-runtime.js';
+import type { OutputStream } from './runtime-types.js';
 
 const HEADER_LENGTH = 8;
 const STDERR = 2;

@@ -1,10 +1,7 @@
 import type Docker from 'dockerode';
 
-import {
-  RuntimeError,
-  type ImageInfo,
-  type RegistryCredentials,
-} from '../pipeline/container-runtime.js';
+import type { PulledImage, DockerRegistryAuth } from './runtime-types.js';
+import { EngineError } from '../engine/engine-error.js';
 import {
   engineMessage,
   engineStatusCode,
@@ -45,12 +42,12 @@ export async function pullImage(
   docker: Docker,
   reference: string,
   onLog: (line: string) => void,
-  credentials: RegistryCredentials | undefined,
+  credentials: DockerRegistryAuth | undefined,
   loadDockerConfig: DockerConfigLoader,
-): Promise<ImageInfo> {
+): Promise<PulledImage> {
   const parsed = parseImageReference(reference);
   if (parsed === null) {
-    throw new RuntimeError('IMAGE_NOT_FOUND', `"${reference}" is not a valid image reference`);
+    throw new EngineError('IMAGE_NOT_FOUND', `"${reference}" is not a valid image reference`);
   }
   const auth = credentials ?? (await storedCredentials(parsed, loadDockerConfig));
 
@@ -64,7 +61,7 @@ export async function pullImage(
   };
 
   log(`Pulling ${reference}${auth === null ? '' : ` with credentials of ${auth.username}`}`);
-  let pullFailure: RuntimeError | null = null;
+  let pullFailure: EngineError | null = null;
   try {
     await runPull(docker, parsed, reference, auth, log);
   } catch (error) {
@@ -74,7 +71,7 @@ export async function pullImage(
   if (pullFailure === null) {
     const image = await inspectImage(docker, reference);
     if (image === null) {
-      throw new RuntimeError('IMAGE_NOT_FOUND', `${reference} was pulled but the engine lacks it`);
+      throw new EngineError('IMAGE_NOT_FOUND', `${reference} was pulled but the engine lacks it`);
     }
     return toImageInfo(image, parsed);
   }
@@ -90,13 +87,13 @@ export async function pullImage(
 async function storedCredentials(
   parsed: ImageReference,
   loadDockerConfig: DockerConfigLoader,
-): Promise<RegistryCredentials | null> {
+): Promise<DockerRegistryAuth | null> {
   try {
     const config = await loadDockerConfig();
     return config === null ? null : credentialsForRegistry(config, parsed.registry);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new RuntimeError(
+    throw new EngineError(
       'REGISTRY_AUTH_FAILED',
       `cannot read the Docker credentials config: ${reason}`,
       { cause: error },
@@ -108,7 +105,7 @@ async function runPull(
   docker: Docker,
   parsed: ImageReference,
   reference: string,
-  auth: RegistryCredentials | null,
+  auth: DockerRegistryAuth | null,
   log: (line: string) => void,
 ): Promise<void> {
   // An explicit tag (or digest) matters: with none, the engine pulls every tag of the repository.
@@ -127,7 +124,7 @@ async function runPull(
 /** A failure the engine reported inside an otherwise successful pull response. */
 class PullStreamError extends Error {}
 
-function toPullFailure(error: unknown, reference: string, hadCredentials: boolean): RuntimeError {
+function toPullFailure(error: unknown, reference: string, hadCredentials: boolean): EngineError {
   if (isConnectionFailure(error)) return toRuntimeError(error, `pulling ${reference}`);
   const message = engineMessage(error);
   const status = error instanceof PullStreamError ? undefined : engineStatusCode(error);
@@ -138,7 +135,7 @@ function toPullFailure(error: unknown, reference: string, hadCredentials: boolea
     ENGINE_UNAVAILABLE: `Docker engine unreachable while pulling ${reference}`,
     ENGINE_ERROR: `pulling ${reference} failed`,
   };
-  return new RuntimeError(code, `${prefix[code]}: ${message}`, { cause: error });
+  return new EngineError(code, `${prefix[code]}: ${message}`, { cause: error });
 }
 
 async function inspectImage(docker: Docker, reference: string): Promise<InspectedImage | null> {
@@ -151,7 +148,7 @@ async function inspectImage(docker: Docker, reference: string): Promise<Inspecte
   }
 }
 
-function toImageInfo(image: InspectedImage, parsed: ImageReference): ImageInfo {
+function toImageInfo(image: InspectedImage, parsed: ImageReference): PulledImage {
   // RepoDigests lists every repository the image was pulled from or pushed to; only one of the
   // repository that was asked for says where this deployment's image came from.
   const repoDigest =

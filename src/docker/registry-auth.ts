@@ -3,7 +3,7 @@
  * that `docker pull` can fetch on this host is fetched the same way by Slipway. Pure: reading the
  * config file lives in docker-config-file.ts.
  */
-import type { RegistryCredentials } from '../pipeline/container-runtime.js';
+import type { DockerRegistryAuth } from './runtime-types.js';
 
 export const DOCKER_HUB_REGISTRY = 'docker.io';
 /** The key the docker CLI stores Docker Hub credentials under, and the address it sends. */
@@ -119,7 +119,7 @@ export function parseDockerConfig(text: string, source: string): DockerConfig {
 export function credentialsForRegistry(
   config: DockerConfig,
   registry: string,
-): RegistryCredentials | null {
+): DockerRegistryAuth | null {
   const wanted = normalizeRegistryHost(registry);
   for (const [key, entry] of Object.entries(config.auths)) {
     if (normalizeRegistryHost(key) !== wanted) continue;

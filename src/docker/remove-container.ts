@@ -1,8 +1,9 @@
 import type Docker from 'dockerode';
 
-import { RuntimeError } from '../pipeline/container-runtime.js';
+import { EngineError } from '../engine/engine-error.js';
 import { engineMessage, hasStatus, toRuntimeError } from './engine-errors.js';
 import { STOP_TIMEOUT_SECONDS } from './web-container.js';
+import { removeWithVolumes } from './remove-options.js';
 
 /** Stops (so the process gets its SIGTERM) then force-removes; a vanished container is fine. */
 export async function removeContainer(docker: Docker, containerId: string): Promise<void> {
@@ -17,13 +18,13 @@ export async function removeContainer(docker: Docker, containerId: string): Prom
     if (!hasStatus(error, 304)) stopFailure = engineMessage(error);
   }
   try {
-    await container.remove({ force: true });
+    await container.remove(removeWithVolumes);
   } catch (error) {
     // 409: another removal of it is already under way.
     if (hasStatus(error, 404, 409)) return;
     const failure = toRuntimeError(error, `removing container ${containerId}`);
     if (stopFailure === null) throw failure;
-    throw new RuntimeError(
+    throw new EngineError(
       failure.code,
       `${failure.message} (stopping it failed too: ${stopFailure})`,
       {

@@ -2,14 +2,13 @@ import { Readable } from 'node:stream';
 
 import type Docker from 'dockerode';
 
-import {
-  RuntimeError,
-  type RunCommandOptions,
-  type RunCommandResult,
-} from '../pipeline/container-runtime.js';
+import type { RunCommandOptions, RunCommandResult } from './runtime-types.js';
+import { EngineError } from '../engine/engine-error.js';
 import { hasStatus, toRuntimeError } from './engine-errors.js';
 import { FirstError } from './first-error.js';
 import { OutputDemuxer } from './output-demuxer.js';
+import { removeWithVolumes } from './remove-options.js';
+import { resourceHostConfig } from './resource-host-config.js';
 
 /** After exit, how long the attach stream may take to deliver its last bytes. */
 const OUTPUT_DRAIN_TIMEOUT_MS = 5_000;
@@ -46,7 +45,11 @@ export async function runCommand(
       AttachStderr: true,
       Tty: false,
       OpenStdin: false,
-      HostConfig: { Init: true, NetworkMode: options.network },
+      HostConfig: {
+        Init: true,
+        NetworkMode: options.network,
+        ...resourceHostConfig(options.resources),
+      },
     });
     result = { ok: true, value: await runToCompletion(container, options, outputFailure) };
   } catch (error) {
@@ -67,7 +70,7 @@ async function settleWithRemoval(
 ): Promise<RunCommandResult> {
   let removalError: unknown = null;
   try {
-    await container.remove({ force: true });
+    await container.remove(removeWithVolumes);
   } catch (error) {
     // 404: already gone; 409: a removal is already under way.
     if (!hasStatus(error, 404, 409)) removalError = error;
@@ -79,7 +82,7 @@ async function settleWithRemoval(
   const removal = toRuntimeError(removalError, `removing command container ${container.id}`);
   if (result.ok) throw removal;
   const failure = toRuntimeError(result.error, `running a command in container ${container.id}`);
-  throw new RuntimeError(failure.code, `${failure.message}; then ${removal.message}`, {
+  throw new EngineError(failure.code, `${failure.message}; then ${removal.message}`, {
     cause: result.error,
   });
 }
@@ -137,6 +140,9 @@ async function runToCompletion(
 
     // A command that finished on its own just before the deadline keeps its real outcome.
     if (stopping.reason !== null && killed) return { outcome: stopping.reason };
+    if (exitCode !== 0 && (await wasOomKilled(container))) {
+      return { outcome: 'exited', exitCode, oomKilled: true };
+    }
     return { outcome: 'exited', exitCode };
   } finally {
     clearTimeout(timer);
@@ -189,6 +195,17 @@ function closeStream(stream: NodeJS.ReadableStream): void {
   if (stream instanceof Readable) stream.destroy();
 }
 
+/** Whether the kernel's OOM killer ended a process of the (exited) container. */
+async function wasOomKilled(container: Docker.Container): Promise<boolean> {
+  let inspected: { State?: { OOMKilled?: boolean } };
+  try {
+    inspected = await container.inspect();
+  } catch (error) {
+    throw toRuntimeError(error, `inspecting command container ${container.id}`);
+  }
+  return inspected.State?.OOMKilled === true;
+}
+
 async function killIfRunning(container: Docker.Container): Promise<boolean> {
   try {
     await container.kill();
@@ -209,7 +226,7 @@ function exitCodeOf(waitResult: unknown): number {
   ) {
     return waitResult.StatusCode;
   }
-  throw new RuntimeError(
+  throw new EngineError(
     'ENGINE_ERROR',
     `unexpected answer to a container wait: ${JSON.stringify(waitResult)}`,
   );

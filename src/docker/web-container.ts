@@ -1,12 +1,11 @@
 import type Docker from 'dockerode';
 
-import {
-  RuntimeError,
-  type StartedContainer,
-  type StartWebContainerOptions,
-} from '../pipeline/container-runtime.js';
+import type { StartedContainer, StartWebContainerOptions } from './runtime-types.js';
+import { EngineError } from '../engine/engine-error.js';
 import { engineMessage, hasStatus, toRuntimeError } from './engine-errors.js';
 import { findFreeLoopbackPort } from './free-port.js';
+import { removeWithVolumes } from './remove-options.js';
+import { resourceHostConfig } from './resource-host-config.js';
 
 /** Grace period between SIGTERM and SIGKILL when a web container is stopped. */
 export const STOP_TIMEOUT_SECONDS = 5;
@@ -69,6 +68,7 @@ async function createAndStart(
         // No restarts until the release is live: a crash while it is probed must stay visible
         // as a crash instead of flickering through restarts (see keepRunning).
         RestartPolicy: { Name: 'no' },
+        ...resourceHostConfig(options.resources),
         PortBindings:
           hostPort === null
             ? undefined
@@ -84,10 +84,10 @@ async function createAndStart(
   } catch (startError) {
     const failure = toRuntimeError(startError, `starting web container ${options.name}`);
     try {
-      await container.remove({ force: true });
+      await container.remove(removeWithVolumes);
     } catch (removeError) {
       if (!hasStatus(removeError, 404, 409)) {
-        throw new RuntimeError(
+        throw new EngineError(
           failure.code,
           `${failure.message}; removing it also failed: ${engineMessage(removeError)}`,
           { cause: startError },
@@ -135,5 +135,16 @@ export async function keepRunning(docker: Docker, containerId: string): Promise<
     await docker.getContainer(containerId).update({ RestartPolicy: { Name: 'unless-stopped' } });
   } catch (error) {
     throw toRuntimeError(error, `enabling restarts of container ${containerId}`);
+  }
+}
+
+/** Starts a stopped container again (a live release stopped outside Slipway); running is fine. */
+export async function startContainer(docker: Docker, containerId: string): Promise<void> {
+  try {
+    await docker.getContainer(containerId).start();
+  } catch (error) {
+    // 304: it is already running.
+    if (hasStatus(error, 304)) return;
+    throw toRuntimeError(error, `starting container ${containerId}`);
   }
 }

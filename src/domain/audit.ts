@@ -5,6 +5,7 @@ export const auditActions = [
   'app.delete',
   'settings.web-container.update',
   'settings.startup-probe.update',
+  'settings.resources.update',
   'release-command.create',
   'release-command.update',
   'release-command.delete',

@@ -34,3 +34,35 @@ function invalidCursor(cause: unknown): AppError {
     cause,
   });
 }
+
+/** A cursor whose key is a row sequence or id (digits only, within PostgreSQL's bigint). */
+export function decodeNumericCursor(cursor: string): bigint {
+  const key = decodeCursor(cursor);
+  if (!/^\d{1,19}$/.test(key) || BigInt(key) > 9_223_372_036_854_775_807n) {
+    throw invalidCursor(undefined);
+  }
+  return BigInt(key);
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * The page of `rows`, which were read with `limit + 1`: the extra row tells whether another page
+ * exists without a count query. The cursor is the key of the last item returned.
+ */
+export function pageOf<R, T>(
+  rows: R[],
+  limit: number,
+  keyOf: (row: R) => string,
+  view: (row: R) => T,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(view),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}

@@ -1,19 +1,21 @@
-import type { DeploymentStep } from '../schemas/deployment.js';
-import type { DeploymentLogData, StoredLogChunk } from '../services/ports.js';
+import type { Deployment, DeploymentStep } from '../schemas/deployment.js';
+import { formatDuration } from './format-duration.js';
+import { stepSection } from './step-kinds.js';
 
-const sectionTitles: Record<DeploymentStep['kind'], string> = {
-  pull: 'docker pull',
-  release_command: 'docker release commands',
-  start: 'docker start web container',
-  probe: 'startup probe',
-  activate: 'activate release',
-};
+export interface StoredLogChunk {
+  stepId: string | null;
+  part: 'head' | 'tail';
+  text: string;
+}
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+/** Everything the text log of one deployment is rendered from. */
+export interface DeploymentLogData {
+  deployment: Deployment;
+  /** Bytes cut from the middle of each step's log (by step id). */
+  omittedBytes: Map<string, number>;
+  /** The shell command of each release-command step (by step id). */
+  commands: Map<string, string | null>;
+  chunks: StoredLogChunk[];
 }
 
 function ensureNewline(text: string): string {
@@ -64,7 +66,7 @@ export function renderDeploymentLog(data: DeploymentLogData): string {
   ];
   let openSection: string | null = null;
   for (const step of deployment.steps) {
-    const section = sectionTitles[step.kind];
+    const section = stepSection(step.kind);
     if (section !== openSection) {
       lines.push('', `===== ${section} =====`);
       openSection = section;

@@ -59,6 +59,7 @@ export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
     'change-settings',
     'settings.startup-probe.update',
   ),
+  'PATCH /v1/apps/:app/settings/resources': app('change-settings', 'settings.resources.update'),
 
   'GET /v1/apps/:app/release-commands': app('read-settings'),
   'POST /v1/apps/:app/release-commands': app('change-settings', 'release-command.create'),

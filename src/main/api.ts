@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     logger,
     db,
     redis,
+    queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
     security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
   });
   // All or nothing: an API that cannot reach its database or bind its port does not run at all.

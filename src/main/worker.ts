@@ -1,129 +1,113 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { ConfigError } from '../config/config.js';
-import { loadWorkerConfig } from '../config/worker-config.js';
-import { createDeploymentStore, createRecoveryStore } from '../db/deployment-store.js';
-import { createLogStore } from '../db/log-store.js';
+import { loadWorkerConfig, type WorkerConfig } from '../config/worker-config.js';
+import { loadInstallationId } from '../db/installation-repository.js';
 import { createDatabase } from '../db/prisma-client.js';
-import {
-  withDeploymentStoreRetries,
-  withLogStoreRetries,
-} from '../db/retrying-deployment-store.js';
-import { createDockerRuntime } from '../docker/docker-runtime.js';
+import { createDockerEngine } from '../docker/docker-engine.js';
 import { createWorkerMetrics } from '../metrics/worker-metrics.js';
-import { createDeploymentQueue } from '../queue/deployment-queue.js';
-import { startDeploymentWorker } from '../queue/deployment-worker.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
-import { createDeploymentRunner } from '../services/deployment-runner.js';
-import { createReconciler } from '../services/reconciler.js';
+import { composeWorker } from '../worker/compose-worker.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer } from './metrics-server.js';
 import { onShutdown } from './on-shutdown.js';
 
-async function main(): Promise<void> {
-  const config = loadWorkerConfig();
-  const logger = createLogger(config.LOG_LEVEL, 'slipway-worker');
+/** Closes what start-up opened, newest first, whether start-up finished or not. */
+type Closer = () => Promise<void>;
+
+async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
+  for (const close of closers.reverse()) {
+    await close().catch((error: unknown) => {
+      logger.error({ err: error }, 'could not close a resource while stopping');
+      process.exitCode = 1;
+    });
+  }
+}
+
+/**
+ * Start-up is all or nothing: the metrics port, the database (the installation id) and the first
+ * reconcile pass come before any job is taken; if one fails, what was opened is closed and the
+ * process exits 1.
+ */
+async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const db = createDatabase(config.DATABASE_URL);
+  closers.push(() => db.$disconnect());
   const redis = createRedisConnection(config.REDIS_URL, { failFast: false });
+  closers.push(async () => {
+    await redis.quit();
+  });
   redis.on('error', (error) => {
     logger.warn({ err: error }, 'redis connection error');
   });
-  const runtime = createDockerRuntime();
-  // Writes ride out a database blip (retried with back-off) instead of failing the deployment.
-  const logs = withLogStoreRetries(createLogStore(db), { logger });
   const metrics = createWorkerMetrics();
-  const queue = createDeploymentQueue({
-    connection: redis,
-    onError: (error) => {
-      logger.warn({ err: error }, 'deployment queue error');
-    },
-  });
-
-  const runner = createDeploymentRunner({
-    store: withDeploymentStoreRetries(createDeploymentStore(db, config.SLIPWAY_SECRET_KEY), {
-      logger,
-    }),
-    logs,
-    runtime,
-    instance: config.SLIPWAY_INSTANCE,
-    network: config.DEPLOY_NETWORK,
+  if (config.WORKER_METRICS_PORT !== 0) {
+    const server = await startMetricsServer(
+      metrics.registry,
+      config.WORKER_METRICS_HOST,
+      config.WORKER_METRICS_PORT,
+    );
+    closers.push(() => server.close());
+  }
+  const instance = config.SLIPWAY_INSTANCE ?? (await loadInstallationId(db));
+  const worker = composeWorker({
+    db,
+    redis,
+    engine: createDockerEngine({ instance, network: config.DEPLOY_NETWORK }),
+    secretKey: config.SLIPWAY_SECRET_KEY,
     logger,
-    metrics: metrics.pipeline,
     workerId,
-    deploymentTimeoutSeconds: config.DEPLOYMENT_TIMEOUT_SECONDS,
-  });
-  const reconciler = createReconciler({
-    store: createRecoveryStore(db),
-    logs,
-    runtime,
-    instance: config.SLIPWAY_INSTANCE,
-    ensureQueued: (id) => queue.ensureQueued(id),
-    logger,
-    lostAfterMs: config.WORKER_LOST_AFTER_SECONDS * 1000,
-    requeueAfterMs: 5000,
-    isRunningHere: (deploymentId) => runner.isRunning(deploymentId),
-  });
-  // One pass at a time: a pass that waits on slow container stops must not overlap the next.
-  let reconciling = false;
-  const reconcile = async () => {
-    if (reconciling) return;
-    reconciling = true;
-    try {
-      const report = await reconciler.reconcile();
-      if (report.lost + report.requeued + report.orphansRemoved > 0)
-        logger.info(report, 'reconciled');
-    } catch (error) {
-      logger.error({ err: error }, 'reconcile failed; will retry');
-    } finally {
-      reconciling = false;
-    }
-  };
-
-  await reconcile();
-  const reconcileTimer = setInterval(() => {
-    void reconcile();
-  }, config.RECONCILE_INTERVAL_SECONDS * 1000);
-  const worker = startDeploymentWorker({
-    connection: redis,
-    runner,
     concurrency: config.WORKER_CONCURRENCY,
-    logger,
+    deploymentTimeoutSeconds: config.DEPLOYMENT_TIMEOUT_SECONDS,
+    lostAfterSeconds: config.WORKER_LOST_AFTER_SECONDS,
+    reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+    queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
+    metrics: metrics.pipeline,
+    onReleaseHealth: metrics.releaseHealth,
   });
-  const metricsServer =
-    config.WORKER_METRICS_PORT === 0
-      ? null
-      : await startMetricsServer(
-          metrics.registry,
-          config.WORKER_METRICS_HOST,
-          config.WORKER_METRICS_PORT,
-        );
+  closers.push(() => worker.stop(config.WORKER_DRAIN_TIMEOUT_SECONDS * 1000));
+  await worker.start();
   logger.info(
     {
       workerId,
+      instance,
       concurrency: config.WORKER_CONCURRENCY,
       network: config.DEPLOY_NETWORK ?? 'bridge',
       metricsPort: config.WORKER_METRICS_PORT,
     },
     'worker started',
   );
+  return worker;
+}
 
-  onShutdown(logger, async (signal) => {
-    logger.info(
-      {
-        signal,
-        active: runner.activeCount(),
-        drainTimeoutSeconds: config.WORKER_DRAIN_TIMEOUT_SECONDS,
-      },
-      'stopping: taking no new jobs, letting running steps finish',
-    );
-    clearInterval(reconcileTimer);
-    runner.beginShutdown(config.WORKER_DRAIN_TIMEOUT_SECONDS * 1000);
-    await worker.close();
-    await queue.close();
-    await metricsServer?.close();
-    await Promise.allSettled([db.$disconnect(), redis.quit()]);
-  });
+async function main(): Promise<void> {
+  const config = loadWorkerConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'slipway-worker');
+  const closers: Closer[] = [];
+  let worker: Awaited<ReturnType<typeof start>>;
+  try {
+    worker = await start(config, logger, closers);
+  } catch (error) {
+    logger.fatal({ err: error }, 'failed to start');
+    await closeAll(closers, logger);
+    throw error;
+  }
+  onShutdown(
+    logger,
+    async (signal) => {
+      logger.info(
+        {
+          signal,
+          active: worker.runner.activeCount(),
+          drainTimeoutSeconds: config.WORKER_DRAIN_TIMEOUT_SECONDS,
+        },
+        'stopping: taking no new jobs, letting running steps finish',
+      );
+      await closeAll(closers, logger);
+    },
+    { forceExitAfterMs: (config.WORKER_DRAIN_TIMEOUT_SECONDS + 15) * 1000 },
+  );
 }
 
 main().catch((error: unknown) => {
@@ -132,5 +116,6 @@ main().catch((error: unknown) => {
       ? `${error.message}\n`
       : `slipway-worker failed to start: ${String(error)}\n`,
   );
-  process.exitCode = 1;
+  // Nothing may keep a half-started worker alive (an open handle would otherwise hold it).
+  process.exit(1);
 });

@@ -1,8 +1,13 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkloadHealth } from '../engine/engine.js';
 import type { PipelineMetrics } from '../pipeline/run-deployment.js';
 
 /** What the worker observes while it runs deployments, in Prometheus form. */
-export function createWorkerMetrics(): { registry: Registry; pipeline: PipelineMetrics } {
+export function createWorkerMetrics(): {
+  registry: Registry;
+  pipeline: PipelineMetrics;
+  releaseHealth: (counts: Record<WorkloadHealth, number>) => void;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'slipway_worker_' });
   const stepDuration = new Histogram({
@@ -23,8 +28,17 @@ export function createWorkerMetrics(): { registry: Registry; pipeline: PipelineM
     help: 'HTTP requests sent by startup probes',
     registers: [registry],
   });
+  const liveReleases = new Gauge({
+    name: 'slipway_live_releases',
+    help: 'Live releases by the health of their workload, as of the last reconcile pass',
+    labelNames: ['health'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    releaseHealth: (counts) => {
+      for (const [health, count] of Object.entries(counts)) liveReleases.set({ health }, count);
+    },
     pipeline: {
       stepFinished: (kind, status, durationMs) => {
         stepDuration.observe({ kind, status }, durationMs / 1000);

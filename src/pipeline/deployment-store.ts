@@ -4,7 +4,7 @@ import type {
   StepKind,
   StepStatus,
 } from '../schemas/deployment.js';
-import type { RegistryCredentials } from './container-runtime.js';
+import type { RegistryCredentials, WorkloadHealth } from '../engine/engine.js';
 
 export interface PlannedStep {
   kind: StepKind;
@@ -20,7 +20,8 @@ export interface StoredStep extends PlannedStep {
 
 export interface LiveRelease {
   deploymentId: string;
-  containerId: string;
+  /** The engine's reference to the release's workload. */
+  workloadRef: string;
 }
 
 export interface ClaimedDeployment {
@@ -55,9 +56,12 @@ export interface ReleaseToActivate {
   applicationId: string;
   image: string;
   imageId: string;
-  containerId: string;
-  containerPort: number;
-  hostPort: number;
+  /** The engine that runs it ("docker"), its workload, and where it answers HTTP. */
+  engine: string;
+  workloadRef: string;
+  endpoint: string;
+  /** Port the web process listens on inside its workload. */
+  webPort: number;
 }
 
 /** The worker's view of PostgreSQL. Every write is a single, idempotent statement or transaction. */
@@ -116,7 +120,7 @@ export interface LostDeployment {
   applicationId: string;
   /** The step that was running when its worker went silent, if any. */
   runningStep: { id: string; label: string; kind: StepKind } | null;
-  /** True when its web container already became the live release before the worker died. */
+  /** True when its release was already committed (live) before the worker died. */
   isLive: boolean;
 }
 
@@ -136,10 +140,19 @@ export interface RecoveryStore {
   /** Deployments still queued that were created before `before`. */
   findQueued(before: Date): Promise<string[]>;
   /**
-   * For each deployment id: whether it may still own containers (queued or running), and the
-   * container of the app's live release if that release belongs to this deployment.
+   * For each deployment id: whether it may still own workloads (queued or running), and the
+   * workload of the app's live release if that release belongs to this deployment.
    */
-  containerOwnership(
+  /** The live release of every app, with the health last recorded for it. */
+  liveReleases(): Promise<
+    { applicationId: string; deploymentId: string; workloadRef: string; health: WorkloadHealth }[]
+  >;
+  recordReleaseHealth(
+    applicationId: string,
+    workloadRef: string,
+    health: WorkloadHealth,
+  ): Promise<void>;
+  workloadOwnership(
     deploymentIds: string[],
-  ): Promise<Map<string, { active: boolean; liveContainerId: string | null }>>;
+  ): Promise<Map<string, { active: boolean; liveWorkloadRef: string | null }>>;
 }

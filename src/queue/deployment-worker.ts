@@ -1,8 +1,9 @@
 import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { DeploymentRunner } from '../services/deployment-runner.js';
+import type { DeploymentRunner } from '../worker/deployment-runner.js';
 import { deploymentQueueName, type DeploymentJobData } from './deployment-queue.js';
+import { classifyWorkerError } from './worker-errors.js';
 
 export interface DeploymentWorkerOptions {
   connection: Redis;
@@ -34,13 +35,22 @@ export function startDeploymentWorker(options: DeploymentWorkerOptions) {
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
     },
   );
+  /** An expected recovery is one warn line; true when the error was one. */
+  const warnedAsRecovery = (error: Error): boolean => {
+    const known = classifyWorkerError(error);
+    if (known.level !== 'warn') return false;
+    options.logger.warn({ deploymentId: known.deploymentId, reason: error.message }, known.message);
+    return true;
+  };
   worker.on('failed', (job, error) => {
+    if (warnedAsRecovery(error)) return;
     options.logger.error(
       { err: error, deploymentId: job?.data.deploymentId },
       'deployment job failed',
     );
   });
   worker.on('error', (error) => {
+    if (warnedAsRecovery(error)) return;
     options.logger.error({ err: error }, 'worker error');
   });
   return {

@@ -1,7 +1,13 @@
 import { parseInt64 } from '../domain/int64.js';
 import { z } from 'zod';
+import { stepKinds, type StepKind } from '../domain/step-kinds.js';
 import { isValidImageReference, maxImageReferenceLength } from '../domain/image-reference.js';
-import { startupProbeSettingsSchema, webContainerSettingsSchema } from './settings.js';
+import { resourceDefaults } from '../domain/resource-limits.js';
+import {
+  resourceSettingsSchema,
+  startupProbeSettingsSchema,
+  webContainerSettingsSchema,
+} from './settings.js';
 
 export const deploymentStatuses = [
   'queued',
@@ -18,11 +24,10 @@ export const stepStatuses = [
   'skipped',
   'cancelled',
 ] as const;
-export const stepKinds = ['pull', 'release_command', 'start', 'probe', 'activate'] as const;
 
+export { stepKinds, type StepKind };
 export type DeploymentStatus = (typeof deploymentStatuses)[number];
 export type StepStatus = (typeof stepStatuses)[number];
-export type StepKind = (typeof stepKinds)[number];
 
 export const imageReferenceSchema = z
   .string()
@@ -63,6 +68,8 @@ export const triggerDeploymentSchema = z
 export const deploymentSettingsSnapshotSchema = z.object({
   webContainer: webContainerSettingsSchema,
   startupProbe: startupProbeSettingsSchema,
+  // Deployments triggered before resource limits existed run with the defaults.
+  resources: resourceSettingsSchema.default(resourceDefaults),
   releaseCommands: z.array(
     z.object({
       label: z.string(),
@@ -113,10 +120,33 @@ export const releaseSchema = z
     deploymentId: z.uuid(),
     image: z.string(),
     imageId: z.string(),
-    containerId: z.string(),
-    containerPort: z.number().int(),
-    hostPort: z.number().int(),
+    workload: z
+      .object({
+        engine: z.string().describe('The engine that runs the release, e.g. "docker"'),
+        ref: z
+          .string()
+          .describe("The engine's reference to the workload (for Docker, a container id)"),
+      })
+      .describe('What runs the release'),
+    endpoint: z.string().describe('Where Slipway reaches the release over HTTP'),
+    webPort: z.number().int().describe('Port the web process listens on inside its workload'),
+    containerId: z
+      .string()
+      .meta({ deprecated: true })
+      .describe('Deprecated: use workload.ref (the Docker container id)'),
+    containerPort: z.number().int().meta({ deprecated: true }).describe('Deprecated: use webPort'),
+    hostPort: z
+      .number()
+      .int()
+      .meta({ deprecated: true })
+      .describe('Deprecated: use endpoint (the port on 127.0.0.1 where the release is published)'),
     activatedAt: z.iso.datetime(),
+    health: z
+      .enum(['running', 'exited', 'missing'])
+      .describe(
+        'What the worker last saw of the release: running; exited (stopped outside Slipway, being started again); missing (removed outside Slipway: nothing serves the app until the next deployment)',
+      ),
+    healthCheckedAt: z.iso.datetime().nullable().describe('When the health was last checked'),
   })
   .meta({ id: 'Release' });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { resourceBounds } from '../domain/resource-limits.js';
 import { releaseCommandSchema } from './release-command.js';
 
 export const probeDefaults = {
@@ -48,10 +49,42 @@ export const startupProbePatchSchema = startupProbeSettingsSchema
   .strict()
   .meta({ id: 'StartupProbeSettingsPatch' });
 
+const { memoryMiB, cpus, pids } = resourceBounds;
+
+export const resourceSettingsSchema = z
+  .object({
+    memoryMiB: z
+      .number()
+      .int()
+      .min(memoryMiB.min)
+      .max(memoryMiB.max)
+      .describe('Memory limit in MiB (no swap beyond it); the OOM killer ends what exceeds it'),
+    cpus: z
+      .number()
+      .min(cpus.min)
+      .max(cpus.max)
+      .multipleOf(0.01)
+      .describe('CPU limit in CPUs, e.g. 0.5; at most what the Docker host has'),
+    pids: z
+      .number()
+      .int()
+      .min(pids.min)
+      .max(pids.max)
+      .describe('Maximum number of processes and threads in the container'),
+  })
+  .describe('Limits of each release-command and web container of the app')
+  .meta({ id: 'ResourceSettings' });
+
+export const resourcePatchSchema = resourceSettingsSchema
+  .partial()
+  .strict()
+  .meta({ id: 'ResourceSettingsPatch' });
+
 export const appSettingsSchema = z
   .object({
     webContainer: webContainerSettingsSchema,
     startupProbe: startupProbeSettingsSchema,
+    resources: resourceSettingsSchema,
     releaseCommands: z.array(releaseCommandSchema),
   })
   .meta({ id: 'AppSettings' });
@@ -60,4 +93,6 @@ export type WebContainerSettings = z.infer<typeof webContainerSettingsSchema>;
 export type WebContainerPatch = z.infer<typeof webContainerPatchSchema>;
 export type StartupProbeSettings = z.infer<typeof startupProbeSettingsSchema>;
 export type StartupProbePatch = z.infer<typeof startupProbePatchSchema>;
+export type ResourceSettings = z.infer<typeof resourceSettingsSchema>;
+export type ResourcePatch = z.infer<typeof resourcePatchSchema>;
 export type AppSettings = z.infer<typeof appSettingsSchema>;

@@ -1,9 +1,11 @@
-import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { decodeCursor, pageOf, type Page } from '../domain/cursor.js';
 import { AppError } from '../domain/errors.js';
 import { startupProbeConflicts } from '../domain/startup-probe.js';
 import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
 import type {
   AppSettings,
+  ResourcePatch,
+  ResourceSettings,
   StartupProbePatch,
   StartupProbeSettings,
   WebContainerPatch,
@@ -14,11 +16,6 @@ import type {
   ApplicationRepository,
   ReleaseCommandRepository,
 } from './ports.js';
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 
 export function appNotFound(name: string): AppError {
   return new AppError('APP_NOT_FOUND', `no application named "${name}"`);
@@ -50,6 +47,7 @@ export function createApplicationService(deps: {
     return {
       webContainer: app.webContainer,
       startupProbe: app.startupProbe,
+      resources: app.resources,
       releaseCommands: await releaseCommands.list(app.id),
     };
   }
@@ -63,19 +61,22 @@ export function createApplicationService(deps: {
 
     async list(query: { limit: number; cursor?: string | undefined }): Promise<Page<Application>> {
       const afterName = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      // One extra row tells whether another page exists without a count query.
       const rows = await applications.list({ limit: query.limit + 1, afterName });
-      const items = rows.slice(0, query.limit);
-      const last = items.at(-1);
-      return {
-        items,
-        nextCursor:
-          rows.length > query.limit && last !== undefined ? encodeCursor(last.name) : null,
-      };
+      return pageOf(
+        rows,
+        query.limit,
+        (app) => app.name,
+        (app) => app,
+      );
     },
 
     async get(name: string): Promise<Application> {
-      const { webContainer: _web, startupProbe: _probe, ...app } = await requireApp(name);
+      const {
+        webContainer: _web,
+        startupProbe: _probe,
+        resources: _resources,
+        ...app
+      } = await requireApp(name);
       return app;
     },
 
@@ -122,6 +123,13 @@ export function createApplicationService(deps: {
         return { startupProbe: merged };
       });
       return updated.startupProbe;
+    },
+
+    async patchResources(name: string, patch: ResourcePatch): Promise<ResourceSettings> {
+      const updated = await updateSettingsOrThrow(name, (current) => ({
+        resources: { ...current.resources, ...patch },
+      }));
+      return updated.resources;
     },
   };
 }

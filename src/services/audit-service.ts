@@ -1,8 +1,6 @@
-import { decodeCursor, encodeCursor } from '../domain/cursor.js';
-import { parseInt64 } from '../domain/int64.js';
-import { AppError } from '../domain/errors.js';
+import { decodeNumericCursor, pageOf, type Page } from '../domain/cursor.js';
 import type { AuditEvent } from '../schemas/audit.js';
-import type { ApplicationService, Page } from './application-service.js';
+import type { ApplicationService } from './application-service.js';
 import type { AuditRepository, StoredAuditEvent } from './security-ports.js';
 
 function toView(event: StoredAuditEvent): AuditEvent {
@@ -20,16 +18,6 @@ function toView(event: StoredAuditEvent): AuditEvent {
   };
 }
 
-function decodeIdCursor(cursor: string): bigint {
-  const id = parseInt64(decodeCursor(cursor));
-  if (id === null) {
-    throw new AppError('VALIDATION_FAILED', 'cursor is not one this API issued', {
-      issues: [{ path: '/cursor', message: 'invalid cursor', location: 'querystring' }],
-    });
-  }
-  return id;
-}
-
 export function createAuditService(deps: {
   applications: Pick<ApplicationService, 'requireApp'>;
   audit: AuditRepository;
@@ -40,15 +28,9 @@ export function createAuditService(deps: {
     applicationId: string | undefined,
     query: { limit: number; cursor?: string | undefined },
   ): Promise<Page<AuditEvent>> {
-    const beforeId = query.cursor === undefined ? undefined : decodeIdCursor(query.cursor);
+    const beforeId = query.cursor === undefined ? undefined : decodeNumericCursor(query.cursor);
     const rows = await audit.list({ applicationId, limit: query.limit + 1, beforeId });
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toView),
-      nextCursor:
-        rows.length > query.limit && last !== undefined ? encodeCursor(last.id.toString()) : null,
-    };
+    return pageOf(rows, query.limit, (event) => event.id.toString(), toView);
   }
 
   return {

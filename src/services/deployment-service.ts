@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { parseInt64 } from '../domain/int64.js';
 import { AppError } from '../domain/errors.js';
 import { renderDeploymentLog } from '../domain/render-deployment-log.js';
 import type {
@@ -8,7 +7,8 @@ import type {
   Release,
   TriggerDeployment,
 } from '../schemas/deployment.js';
-import type { ApplicationService, Page } from './application-service.js';
+import type { ApplicationService } from './application-service.js';
+import { decodeNumericCursor, pageOf, type Page } from '../domain/cursor.js';
 import type { DeploymentQueue, DeploymentRepository } from './ports.js';
 import type { EnvVarRepository } from './security-ports.js';
 
@@ -23,23 +23,6 @@ function requestFingerprint(request: TriggerDeployment): string {
 
 function deploymentNotFound(id: string): AppError {
   return new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
-}
-
-/** Deployment pages are keyed by trigger sequence, newest first. */
-function encodeSequenceCursor(sequence: bigint): string {
-  return Buffer.from(`s:${sequence.toString()}`, 'utf8').toString('base64url');
-}
-
-function decodeSequenceCursor(cursor: string): bigint {
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^s:(\d{1,19})$/.exec(decoded);
-  const sequence = match?.[1] === undefined ? null : parseInt64(match[1]);
-  if (sequence === null) {
-    throw new AppError('VALIDATION_FAILED', 'cursor is not one this API issued', {
-      issues: [{ path: '/cursor', message: 'invalid cursor', location: 'querystring' }],
-    });
-  }
-  return sequence;
 }
 
 export function createDeploymentService(deps: {
@@ -88,7 +71,8 @@ export function createDeploymentService(deps: {
         const earlier = await replayOf(owner.id, idempotencyKey, fingerprint);
         if (earlier !== null) return { deployment: earlier, replayed: true };
       }
-      const { webContainer, startupProbe, releaseCommands } = await applications.settingsOf(owner);
+      const { webContainer, startupProbe, resources, releaseCommands } =
+        await applications.settingsOf(owner);
       // Frozen with the settings: later changes to the variables do not reach this deployment.
       const envSnapshot = await deps.envVars.snapshot(owner.id);
       const deployment = await deployments.create({
@@ -98,6 +82,7 @@ export function createDeploymentService(deps: {
         settings: {
           webContainer,
           startupProbe,
+          resources,
           releaseCommands: releaseCommands.map(({ label, command, timeoutSeconds }) => ({
             label,
             command,
@@ -157,21 +142,19 @@ export function createDeploymentService(deps: {
       query: { limit: number; cursor?: string | undefined },
     ): Promise<Page<DeploymentSummary>> {
       const owner = await applications.requireApp(app);
+      // Keyed by trigger sequence, newest first.
       const beforeSequence =
-        query.cursor === undefined ? undefined : decodeSequenceCursor(query.cursor);
+        query.cursor === undefined ? undefined : decodeNumericCursor(query.cursor);
       const rows = await deployments.listForApp(owner.id, owner.name, {
         limit: query.limit + 1,
         beforeSequence,
       });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(({ sequence: _sequence, ...summary }) => summary),
-        nextCursor:
-          rows.length > query.limit && last !== undefined
-            ? encodeSequenceCursor(last.sequence)
-            : null,
-      };
+      return pageOf(
+        rows,
+        query.limit,
+        (row) => row.sequence.toString(),
+        ({ sequence: _sequence, ...summary }) => summary,
+      );
     },
 
     async release(app: string): Promise<Release> {

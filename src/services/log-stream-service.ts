@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.js';
 import type { Deployment, DeploymentStep } from '../schemas/deployment.js';
+import { orderPollEvents, stepSignature, type LogChunkEvent } from './log-stream-order.js';
 import type { DeploymentProgressReader } from './ports.js';
 
 export type LogStreamEvent =
@@ -40,27 +41,27 @@ export function createLogStreamService(deps: {
   const pollIntervalMs = deps.pollIntervalMs ?? 100;
   const channels = new Map<string, Channel>();
 
-  function stepSignature(step: DeploymentStep): string {
-    return `${step.status}|${step.position}|${step.finishedAt ?? ''}`;
-  }
-
-  function sendSteps(follower: Follower, deployment: Deployment): void {
-    for (const step of deployment.steps) {
-      const signature = stepSignature(step);
-      if (follower.steps.get(step.id) === signature) continue;
-      follower.steps.set(step.id, signature);
-      follower.sink({ type: 'step', step });
-    }
-  }
-
-  function sendChunks(
+  /** Step changes and new output, in the order they happened (see log-stream-order.ts). */
+  function deliver(
     follower: Follower,
-    chunks: { id: bigint; stepId: string | null; text: string }[],
-  ) {
-    for (const chunk of chunks) {
-      if (chunk.id <= follower.lastId) continue;
-      follower.lastId = chunk.id;
-      follower.sink({ type: 'log', ...chunk });
+    deployment: Deployment,
+    chunks: LogChunkEvent[],
+    finished: boolean,
+  ): void {
+    const events = orderPollEvents({
+      steps: deployment.steps,
+      chunks: chunks.filter((chunk) => chunk.id > follower.lastId),
+      seen: follower.steps,
+      finished,
+    });
+    for (const event of events) {
+      if (event.type === 'log') {
+        follower.lastId = event.id;
+        follower.sink(event);
+      } else {
+        follower.steps.set(event.step.id, stepSignature(event.step));
+        follower.sink(event);
+      }
     }
   }
 
@@ -97,8 +98,7 @@ export function createLogStreamService(deps: {
     for (const follower of channel.followers) {
       // Joined while this poll ran, from further back than it read: served by the next poll.
       if (follower.lastId < from) continue;
-      sendChunks(follower, chunks);
-      if (deployment !== null) sendSteps(follower, deployment);
+      if (deployment !== null) deliver(follower, deployment, chunks, finished);
       if (finished) {
         follower.sink(end);
         channel.followers.delete(follower);
@@ -141,9 +141,9 @@ export function createLogStreamService(deps: {
       if (deployment === null)
         throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${deploymentId}`);
       const follower: Follower = { sink, lastId: lastEventId ?? -1n, steps: new Map() };
-      sendSteps(follower, deployment);
-      sendChunks(follower, await readAll(deploymentId, follower.lastId));
-      if (terminal.has(deployment.status)) {
+      const finished = terminal.has(deployment.status);
+      deliver(follower, deployment, await readAll(deploymentId, follower.lastId), finished);
+      if (finished) {
         // Finished before we read its output, so what we sent is complete.
         sink({ type: 'end', status: deployment.status, failureReason: deployment.failureReason });
         return () => {};

@@ -1,10 +1,15 @@
+import type { DeploymentLogData } from '../domain/render-deployment-log.js';
 import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
 import type {
   CreateReleaseCommand,
   ReleaseCommand,
   UpdateReleaseCommand,
 } from '../schemas/release-command.js';
-import type { StartupProbeSettings, WebContainerSettings } from '../schemas/settings.js';
+import type {
+  ResourceSettings,
+  StartupProbeSettings,
+  WebContainerSettings,
+} from '../schemas/settings.js';
 import type {
   Deployment,
   DeploymentSettingsSnapshot,
@@ -17,6 +22,7 @@ import type { EnvSnapshot } from '../schemas/env-var.js';
 export interface ApplicationRecord extends Application {
   webContainer: WebContainerSettings;
   startupProbe: StartupProbeSettings;
+  resources: ResourceSettings;
 }
 
 export interface ApplicationRepository {
@@ -38,6 +44,7 @@ export interface ApplicationRepository {
     change: (current: ApplicationRecord) => {
       webContainer?: WebContainerSettings;
       startupProbe?: StartupProbeSettings;
+      resources?: ResourceSettings;
     },
   ): Promise<ApplicationRecord | null>;
 }
@@ -76,21 +83,6 @@ export interface HealthProbe {
   name: string;
   /** Resolves when the dependency answers, rejects otherwise. */
   check(): Promise<void>;
-}
-
-export interface StoredLogChunk {
-  stepId: string | null;
-  part: 'head' | 'tail';
-  text: string;
-}
-
-export interface DeploymentLogData {
-  deployment: Deployment;
-  /** Bytes cut from the middle of each step's log (by step id). */
-  omittedBytes: Map<string, number>;
-  /** The shell command of each release-command step (by step id). */
-  commands: Map<string, string | null>;
-  chunks: StoredLogChunk[];
 }
 
 export interface IdempotencyRecord {
@@ -158,3 +150,5 @@ export interface DeploymentProgressReader {
   progress(deploymentId: string): Promise<Deployment | null>;
   chunksAfter(deploymentId: string, afterId: bigint, limit: number): Promise<LogChunkRecord[]>;
 }
+
+export type { DeploymentLogData, StoredLogChunk } from '../domain/render-deployment-log.js';

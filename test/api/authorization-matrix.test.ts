@@ -95,6 +95,7 @@ function sampleBody(key: string, fixture: Fixture): object | undefined {
     'PATCH /v1/apps/:app': { description: 'changed by the matrix' },
     'PATCH /v1/apps/:app/settings/web-container': { port: 8080 },
     'PATCH /v1/apps/:app/settings/startup-probe': { path: '/healthz' },
+    'PATCH /v1/apps/:app/settings/resources': { memoryMiB: 256 },
     'POST /v1/apps/:app/release-commands': { label: 'seed', command: 'echo seed' },
     'PUT /v1/apps/:app/release-commands/order': { ids: [fixture.commandId] },
     'PATCH /v1/apps/:app/release-commands/:id': { label: 'renamed' },
@@ -175,9 +176,10 @@ async function createFixture(keepDeploymentActive: boolean): Promise<Fixture> {
         deploymentId,
         image: FIXTURE_IMAGES.webV1,
         imageId: `sha256:${'0'.repeat(64)}`,
-        containerId: 'f'.repeat(64),
-        containerPort: 8080,
-        hostPort: 40000,
+        engine: 'docker',
+        workloadRef: 'f'.repeat(64),
+        endpoint: 'http://127.0.0.1:40000',
+        webPort: 8080,
       },
     });
   }

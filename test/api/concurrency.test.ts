@@ -207,6 +207,7 @@ describe('an application deleted while a release command is being appended', () 
       ...app,
       webContainer: { port: null },
       startupProbe: { ...defaultProbe },
+      resources: { memoryMiB: 512, cpus: 1, pids: 512 },
     };
     expect(
       (await t.server.inject({ method: 'DELETE', url: '/v1/apps/vanishing' })).statusCode,

@@ -54,10 +54,16 @@ export const startupProbeBody = z
   .strict();
 export type StartupProbeBody = z.infer<typeof startupProbeBody>;
 
+export const resourcesBody = z
+  .object({ memoryMiB: z.number().int(), cpus: z.number(), pids: z.number().int() })
+  .strict();
+export type ResourcesBody = z.infer<typeof resourcesBody>;
+
 export const settingsBody = z
   .object({
     webContainer: webContainerBody,
     startupProbe: startupProbeBody,
+    resources: resourcesBody,
     releaseCommands: z.array(releaseCommandBody),
   })
   .strict();

@@ -81,6 +81,13 @@ const endpoints: Record<string, Endpoint> = {
     }),
     fields: ['startupTimeoutSeconds', 'probeTimeoutSeconds', 'maxRetries', 'intervalMs', 'path'],
   },
+  'PATCH /v1/apps/{app}/settings/resources': {
+    method: 'PATCH',
+    url: () => `/v1/apps/${app}/settings/resources`,
+    valid: () => ({ memoryMiB: 256, cpus: 0.5, pids: 100 }),
+    // Not cpus: the hostile values include 1.5, a valid CPU limit (covered in settings.test.ts).
+    fields: ['memoryMiB', 'pids'],
+  },
   'POST /v1/apps/{app}/release-commands': {
     method: 'POST',
     url: () => `/v1/apps/${app}/release-commands`,

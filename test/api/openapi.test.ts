@@ -70,6 +70,7 @@ describe('every foundation operation is documented', () => {
     ['get', '/v1/apps/{app}/settings', [200, 404]],
     ['patch', '/v1/apps/{app}/settings/web-container', [200, 400, 404]],
     ['patch', '/v1/apps/{app}/settings/startup-probe', [200, 400, 404, 422]],
+    ['patch', '/v1/apps/{app}/settings/resources', [200, 400, 404]],
     ['get', '/v1/apps/{app}/release-commands', [200, 404]],
     ['post', '/v1/apps/{app}/release-commands', [201, 400, 404, 422]],
     ['get', '/v1/apps/{app}/release-commands/{id}', [200, 400, 404]],

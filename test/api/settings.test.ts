@@ -8,9 +8,11 @@ import {
   expectProblem,
   getSettings,
   rawJson,
+  resourcesBody,
   startupProbeBody,
   unique,
   webContainerBody,
+  type ResourcesBody,
   type StartupProbeBody,
 } from './helpers.js';
 
@@ -52,6 +54,7 @@ describe('GET /v1/apps/{app}/settings', () => {
         intervalMs: 200,
         path: '/',
       },
+      resources: { memoryMiB: 512, cpus: 1, pids: 512 },
       releaseCommands: [],
     });
   });
@@ -355,5 +358,110 @@ describe('PATCH /v1/apps/{app}/settings/startup-probe', () => {
 
   test('a body that is wrong AND an unknown app: the 400 wins (validation runs first)', async () => {
     expectProblem(await patchProbe('nobody', { path: 'x' }), 400, 'VALIDATION_FAILED');
+  });
+});
+
+describe('PATCH /v1/apps/{app}/settings/resources', () => {
+  function patchResources(app: string, body: Record<string, unknown>) {
+    return t.server.inject({
+      method: 'PATCH',
+      url: `/v1/apps/${app}/settings/resources`,
+      payload: body,
+    });
+  }
+
+  test('changes only the fields sent, and GET settings shows the result', async () => {
+    await createApp(t.server, 'limits');
+    expect(
+      expectJson(await patchResources('limits', { memoryMiB: 256 }), 200, resourcesBody),
+    ).toEqual({ memoryMiB: 256, cpus: 1, pids: 512 });
+    expect(
+      expectJson(await patchResources('limits', { cpus: 0.25, pids: 64 }), 200, resourcesBody),
+    ).toEqual({ memoryMiB: 256, cpus: 0.25, pids: 64 });
+    expect(expectJson(await patchResources('limits', {}), 200, resourcesBody)).toEqual({
+      memoryMiB: 256,
+      cpus: 0.25,
+      pids: 64,
+    });
+    expect((await getSettings(t.server, 'limits')).resources).toEqual({
+      memoryMiB: 256,
+      cpus: 0.25,
+      pids: 64,
+    });
+  });
+
+  test.each([
+    ['memoryMiB', 6],
+    ['memoryMiB', 1048576],
+    ['cpus', 0.01],
+    ['cpus', 256],
+    ['cpus', 1.5],
+    ['pids', 16],
+    ['pids', 4194304],
+  ])('accepts %s = %d (bounds)', async (field, value) => {
+    const app = unique('limits-ok');
+    await createApp(t.server, app);
+    const body = expectJson(await patchResources(app, { [field]: value }), 200, resourcesBody);
+    expect(body[field as keyof ResourcesBody]).toBe(value);
+  });
+
+  test.each([
+    ['memoryMiB', '5'],
+    ['memoryMiB', '1048577'],
+    ['memoryMiB', '256.5'],
+    ['memoryMiB', '"256"'],
+    ['memoryMiB', 'null'],
+    ['cpus', '0'],
+    ['cpus', '0.001'],
+    ['cpus', '0.015'],
+    ['cpus', '257'],
+    ['cpus', '-1'],
+    ['pids', '15'],
+    ['pids', '4194305'],
+    ['pids', '1e400'],
+    ['pids', 'true'],
+  ])('rejects %s = %s with 400 at that field and stores nothing', async (field, raw) => {
+    const app = unique('limits-bad');
+    await createApp(t.server, app);
+    const problem = expectProblem(
+      await rawJson(t.server, 'PATCH', `/v1/apps/${app}/settings/resources`, `{"${field}":${raw}}`),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect(problem.errors).toContainEqual(
+      expect.objectContaining({ path: `/${field}`, location: 'body' }),
+    );
+    expect((await getSettings(t.server, app)).resources).toEqual({
+      memoryMiB: 512,
+      cpus: 1,
+      pids: 512,
+    });
+  });
+
+  test('unknown fields are rejected', async () => {
+    await createApp(t.server, 'limits-strict');
+    expectProblem(
+      await patchResources('limits-strict', { memoryMiB: 64, swapMiB: 0 }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect((await getSettings(t.server, 'limits-strict')).resources.memoryMiB).toBe(512);
+  });
+
+  test('an unknown app is 404 APP_NOT_FOUND', async () => {
+    expectProblem(await patchResources('nobody', { pids: 100 }), 404, 'APP_NOT_FOUND');
+  });
+
+  test('the change is audited as settings.resources.update', async () => {
+    await createApp(t.server, 'limits-audit');
+    expect((await patchResources('limits-audit', { pids: 128 })).statusCode).toBe(200);
+    const res = await t.server.inject({ method: 'GET', url: '/v1/apps/limits-audit/audit' });
+    expect(res.statusCode).toBe(200);
+    const entries = (JSON.parse(res.body) as { items: { action: string; details: unknown }[] })
+      .items;
+    expect(entries[0]).toMatchObject({
+      action: 'settings.resources.update',
+      details: { pids: 128 },
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadApiConfig } from '../../src/config/api-config.js';
+import { ConfigError } from '../../src/config/config.js';
+import { loadWorkerConfig } from '../../src/config/worker-config.js';
 
 const secretKeyHex = '0123456789abcdef'.repeat(4);
 
@@ -8,6 +10,12 @@ const base = {
   REDIS_URL: 'redis://redis.internal:6379',
   SLIPWAY_SECRET_KEY: secretKeyHex,
 };
+
+const adminToken = 'a'.repeat(32);
+
+/** The API's configuration: the shared settings, HOST and PORT, and the admin token. */
+const loadConfig = (env: NodeJS.ProcessEnv) =>
+  loadApiConfig({ SLIPWAY_ADMIN_TOKEN: adminToken, ...env });
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -24,10 +32,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base })).toEqual({
       ...base,
       SLIPWAY_SECRET_KEY: Buffer.from(secretKeyHex, 'hex'),
+      SLIPWAY_ADMIN_TOKEN: adminToken,
       PORT: 3000,
       HOST: '0.0.0.0',
       LOG_LEVEL: 'info',
-      SLIPWAY_INSTANCE: 'default',
+      SLIPWAY_QUEUE_PREFIX: 'bull',
     });
   });
 
@@ -44,7 +53,8 @@ describe('loadConfig', () => {
       'LOG_LEVEL',
       'PORT',
       'REDIS_URL',
-      'SLIPWAY_INSTANCE',
+      'SLIPWAY_ADMIN_TOKEN',
+      'SLIPWAY_QUEUE_PREFIX',
       'SLIPWAY_SECRET_KEY',
     ]);
   });
@@ -128,5 +138,44 @@ describe('loadConfig', () => {
   test('the message does not echo secrets from the URLs', () => {
     const error = configError({ ...base, DATABASE_URL: 'mysql://user:hunter2@h/db' });
     expect(error.message).not.toContain('hunter2');
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  test("has no HOST or PORT (those are the API's), and names no instance unless told", () => {
+    const config = loadWorkerConfig({ ...base, HOST: '127.0.0.1', PORT: '8080' });
+    expect(config).not.toHaveProperty('HOST');
+    expect(config).not.toHaveProperty('PORT');
+    expect(config.SLIPWAY_INSTANCE).toBeUndefined();
+    expect(loadWorkerConfig({ ...base, SLIPWAY_INSTANCE: 'blue' }).SLIPWAY_INSTANCE).toBe('blue');
+  });
+
+  test('the queue prefix is shared with the API and validated', () => {
+    const env = { ...base, SLIPWAY_QUEUE_PREFIX: 'shop-prod' };
+    expect(loadWorkerConfig(env).SLIPWAY_QUEUE_PREFIX).toBe('shop-prod');
+    expect(loadConfig(env).SLIPWAY_QUEUE_PREFIX).toBe('shop-prod');
+    expect(configError({ ...base, SLIPWAY_QUEUE_PREFIX: 'a b' }).message).toContain(
+      'SLIPWAY_QUEUE_PREFIX',
+    );
+  });
+
+  test('reports shared and worker problems at once, in one format', () => {
+    let message = '';
+    try {
+      loadWorkerConfig({
+        ...base,
+        REDIS_URL: 'http://x',
+        WORKER_CONCURRENCY: '0',
+        SLIPWAY_INSTANCE: 'UPPER',
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      message = error.message;
+    }
+    expect(message).toMatch(/^Invalid configuration:$/m);
+    expect(message).toMatch(/^ {2}REDIS_URL: /m);
+    expect(message).toMatch(/^ {2}WORKER_CONCURRENCY: /m);
+    expect(message).toMatch(/^ {2}SLIPWAY_INSTANCE: /m);
+    expect(message).toContain('See .env.example');
   });
 });

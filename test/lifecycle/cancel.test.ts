@@ -81,7 +81,7 @@ async function cancelRunning(
   const release = await h.db.release.findFirstOrThrow({
     where: { deploymentId: previous.deploymentId },
   });
-  expect(release.hostPort).toBe(previous.hostPort);
+  expect(release.endpoint).toBe(`http://127.0.0.1:${previous.hostPort}`);
   return row;
 }
 

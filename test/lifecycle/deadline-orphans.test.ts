@@ -153,8 +153,8 @@ describe('orphaned containers', () => {
       );
       recordTiming('orphan containers created → removed by the reconciler', Date.now() - createdAt);
       // What is left is exactly the live releases (of this and the other tests' apps).
-      const releases = await h.db.release.findMany({ select: { containerId: true } });
-      expect(left.map((c) => c.id).sort()).toEqual(releases.map((r) => r.containerId).sort());
+      const releases = await h.db.release.findMany({ select: { workloadRef: true } });
+      expect(left.map((c) => c.id).sort()).toEqual(releases.map((r) => r.workloadRef).sort());
       expect(left.map((c) => c.id)).toContain(live.containerId);
       expect(await fetchServed(live.hostPort)).toBe('slipway-test web v2');
       const foreignLeft = await dockerCli(['ps', '-aq', '--no-trunc', '--filter', `id=${foreign}`]);

@@ -1,14 +1,15 @@
 /**
  * Fault-injection harness: the real API listening on 127.0.0.1 (in this process, with a database
- * of this file's own), a dedicated redis-server, and real worker processes started on demand.
+ * of this file's own), Redis, and real worker processes started on demand.
  *
- * Each file gets its own redis-server rather than a key prefix on the shared one: the worker
- * process has no prefix setting, so on the shared Redis every file's workers would take each
- * other's jobs; and only a Redis of one's own can be flushed or restarted for real.
+ * Each file's API and workers share a queue prefix of their own (SLIPWAY_QUEUE_PREFIX) on the
+ * shared Redis, so files never take each other's jobs. Only a file that flushes or restarts Redis
+ * asks for a redis-server of its own ({ dedicatedRedis: true }).
  */
 import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { inject } from 'vitest';
 import { z } from 'zod';
 import { createDatabase, type Database } from '../../src/db/prisma-client.js';
 import { buildServer, type SlipwayServer } from '../../src/http/build-server.js';
@@ -67,7 +68,11 @@ export interface Api {
 export interface Harness {
   db: Database;
   database: TestDatabase;
-  redis: RedisProcess;
+  /** The redis-server of this file, when it asked for one ({ dedicatedRedis: true }). */
+  redis: RedisProcess | null;
+  redisUrl: string;
+  /** The queue prefix of this file's API and workers. */
+  queuePrefix: string;
   /** SLIPWAY_INSTANCE of every worker of this file: containers are found by it. */
   instance: string;
   baseUrl: string;
@@ -80,25 +85,30 @@ export interface Harness {
   api(path: string, options?: ApiOptions, baseUrl?: string): Promise<ApiResponse>;
   /** Another API on the same database and Redis, e.g. with a queue prefix no worker reads. */
   startApi(options: { queuePrefix?: string }): Promise<Api>;
-  startWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  startWorker(
+    env?: Record<string, string>,
+    options?: { waitUntilStarted?: boolean },
+  ): Promise<WorkerProcess>;
   close(): Promise<void>;
 }
 
 const testLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { dedicatedRedis?: boolean } = {}): Promise<Harness> {
   await ensureDockerFixtures();
   const database = await createTestDatabase();
   const db = createDatabase(database.url);
-  const redis = await startRedisProcess();
+  const redis = options.dedicatedRedis === true ? await startRedisProcess() : null;
+  const redisUrl = redis?.url ?? inject('redisUrl');
   const instance = `lc-${randomBytes(5).toString('hex')}`;
+  const queuePrefix = `lc-${randomBytes(5).toString('hex')}`;
   const adminToken = `lifecycle-admin-${randomBytes(24).toString('base64url')}`;
   const secretKey = randomBytes(32);
   const apis: Api[] = [];
 
   async function startApi(options: { queuePrefix?: string }): Promise<Api> {
     const logger = testLogger();
-    const redisConnection = createRedisConnection(redis.url);
+    const redisConnection = createRedisConnection(redisUrl);
     // Restarting the dedicated Redis is part of the tests: reported like src/main/api.ts does.
     redisConnection.on('error', (error) => {
       logger.warn({ err: error }, 'redis connection error');
@@ -107,7 +117,7 @@ export async function startHarness(): Promise<Harness> {
     const services = composeServices(apiDb, redisConnection, {
       logger,
       security: { adminToken, secretKey },
-      ...(options.queuePrefix === undefined ? {} : { queuePrefix: options.queuePrefix }),
+      queuePrefix: options.queuePrefix ?? queuePrefix,
     });
     const server: SlipwayServer = await buildServer({ logger, ...services });
     await server.listen({ host: '127.0.0.1', port: 0 });
@@ -151,6 +161,8 @@ export async function startHarness(): Promise<Harness> {
     db,
     database,
     redis,
+    redisUrl,
+    queuePrefix,
     instance,
     baseUrl: main.baseUrl,
     http,
@@ -173,13 +185,14 @@ export async function startHarness(): Promise<Harness> {
       };
     },
     startApi,
-    startWorker: (env) =>
+    startWorker: (env, options) =>
       startWorkerProcess({
         databaseUrl: database.url,
-        redisUrl: redis.url,
+        redisUrl,
         instance,
         secretKey,
-        ...(env === undefined ? {} : { env }),
+        env: { SLIPWAY_QUEUE_PREFIX: queuePrefix, ...env },
+        ...options,
       }),
     async close() {
       killLeftoverWorkers();
@@ -195,7 +208,7 @@ export async function startHarness(): Promise<Harness> {
       await attempt(() => removeContainersWithLabel(instanceLabel, instance));
       await attempt(() => db.$disconnect());
       await attempt(() => database.drop());
-      await attempt(() => redis.stop());
+      if (redis !== null) await attempt(() => redis.stop());
       if (failures.length > 0) throw new AggregateError(failures, 'harness clean-up failed');
     },
   };
@@ -405,8 +418,8 @@ export async function deployLive(
   const release = await h.db.release.findFirstOrThrow({ where: { deploymentId: deployment.id } });
   return {
     deploymentId: deployment.id,
-    hostPort: release.hostPort,
-    containerId: release.containerId,
+    hostPort: Number(new URL(release.endpoint).port),
+    containerId: release.workloadRef,
   };
 }
 

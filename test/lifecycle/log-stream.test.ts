@@ -50,6 +50,11 @@ interface Session {
   logs: { id: bigint; text: string }[];
   steps: z.infer<typeof stepData>[];
   end: z.infer<typeof endData> | null;
+  /** Every step and log event in arrival order. */
+  timeline: (
+    | { type: 'step'; id: string; kind: string; status: string }
+    | { type: 'log'; stepId: string | null; text: string }
+  )[];
   /** True when the server closed the stream (rather than this client leaving). */
   closedByServer: boolean;
 }
@@ -99,7 +104,7 @@ async function follow(
   const body = response.body;
   if (body === null) throw new Error('the stream has no body');
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  const session: Session = { logs: [], steps: [], end: null, closedByServer: false };
+  const session: Session = { logs: [], steps: [], end: null, timeline: [], closedByServer: false };
   let buffer = '';
   try {
     // Bounded by the 60 s abort above and by a chunk count.
@@ -115,12 +120,13 @@ async function follow(
         if (session.end !== null) throw new Error(`event after "end": ${event.event}`);
         if (event.event === 'log') {
           if (event.id === null) throw new Error('a log event without an id');
-          session.logs.push({
-            id: BigInt(event.id),
-            text: logData.parse(JSON.parse(event.data)).text,
-          });
+          const log = logData.parse(JSON.parse(event.data));
+          session.logs.push({ id: BigInt(event.id), text: log.text });
+          session.timeline.push({ type: 'log', ...log });
         } else if (event.event === 'step') {
-          session.steps.push(stepData.parse(JSON.parse(event.data)));
+          const step = stepData.parse(JSON.parse(event.data));
+          session.steps.push(step);
+          session.timeline.push({ type: 'step', ...step });
         } else if (event.event === 'end') {
           session.end = endData.parse(JSON.parse(event.data));
         }
@@ -203,5 +209,44 @@ describe('live log stream (SSE)', () => {
     const rest = await follow(deployment.id, middle.id, Number.MAX_SAFE_INTEGER);
     expect(rest.closedByServer).toBe(true);
     expect(rest.logs).toEqual(all.logs.filter((event) => event.id > middle.id));
+  }, 120_000);
+
+  test('a live stream tells the story in order: running, output, outcome, then "is live"', async () => {
+    const app = await createApp(h, 'sse-order');
+    const deployment = await trigger(h, app, REGISTRY_IMAGES.webV1);
+    const session = await follow(deployment.id, null, Number.MAX_SAFE_INTEGER);
+    expect(session.end).toEqual({ status: 'succeeded', failureReason: null });
+    const index = (match: (entry: Session['timeline'][number]) => boolean) =>
+      session.timeline.findIndex(match);
+    const kindOf = new Map(session.steps.map((step) => [step.id, step.kind]));
+    for (const kind of ['pull', 'start', 'probe', 'activate']) {
+      const running = index((e) => e.type === 'step' && e.kind === kind && e.status === 'running');
+      const finished = index(
+        (e) => e.type === 'step' && e.kind === kind && e.status === 'succeeded',
+      );
+      const firstLog = index(
+        (e) => e.type === 'log' && e.stepId !== null && kindOf.get(e.stepId) === kind,
+      );
+      const lastLog = session.timeline.findLastIndex(
+        (e) => e.type === 'log' && e.stepId !== null && kindOf.get(e.stepId) === kind,
+      );
+      expect(running, `${kind} running`).toBeGreaterThanOrEqual(0);
+      expect(finished, `${kind} succeeded after running`).toBeGreaterThan(running);
+      if (firstLog !== -1) {
+        expect(firstLog, `${kind} output after its running`).toBeGreaterThan(running);
+        expect(lastLog, `${kind} output before its outcome`).toBeLessThan(finished);
+      }
+    }
+    const probeDone = index(
+      (e) => e.type === 'step' && e.kind === 'probe' && e.status === 'succeeded',
+    );
+    const activateDone = index(
+      (e) => e.type === 'step' && e.kind === 'activate' && e.status === 'succeeded',
+    );
+    const live = index((e) => e.type === 'log' && e.text.includes('is live'));
+    expect(probeDone).toBeLessThan(
+      index((e) => e.type === 'step' && e.kind === 'activate' && e.status === 'running'),
+    );
+    expect(live).toBeGreaterThan(activateDone);
   }, 120_000);
 });

@@ -120,7 +120,7 @@ describe('PostgreSQL faults', () => {
       where: { applicationId: row.applicationId },
     });
     expect(release.deploymentId).toBe(deployment.id);
-    expect(await fetchServed(release.hostPort)).toBe('slipway-test web v2');
+    expect(await fetchServed(Number(new URL(release.endpoint).port))).toBe('slipway-test web v2');
     expect(previous.deploymentId).not.toBe(deployment.id);
   }, 150_000);
 

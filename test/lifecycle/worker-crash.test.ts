@@ -111,8 +111,8 @@ async function expectCleanedUp(
 
 /** Delivers the deployment's job again, as BullMQ does once a dead worker's lock expires. */
 async function redeliver(deploymentId: string): Promise<unknown> {
-  const redis = new Redis(h.redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue('deployments', { connection: redis });
+  const redis = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('deployments', { connection: redis, prefix: h.queuePrefix });
   try {
     const job = await queue.add('deploy', { deploymentId }, { jobId: `redeliver-${deploymentId}` });
     await waitFor(

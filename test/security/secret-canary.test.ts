@@ -12,13 +12,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { z } from 'zod';
-import { createDeploymentStore } from '../../src/db/deployment-store.js';
-import { createLogStore } from '../../src/db/log-store.js';
-import { createDockerRuntime } from '../../src/docker/docker-runtime.js';
-import { labelKeys } from '../../src/pipeline/container-labels.js';
-import { startDeploymentWorker } from '../../src/queue/deployment-worker.js';
+import { labelKeys } from '../../src/docker/container-labels.js';
+import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
-import { createDeploymentRunner } from '../../src/services/deployment-runner.js';
+import { composeWorker } from '../../src/worker/compose-worker.js';
 import {
   ENSURE_DOCKER_TIMEOUT_MS,
   REGISTRY_IMAGES,
@@ -52,6 +49,12 @@ const releaseCommand = [
   'printf "%s" "$(echo "$CANARY" | cut -c1-10)"',
   'sleep 1',
   'printf "%s\\n" "$(echo "$CANARY" | cut -c11-)"',
+  // Issue 11 item 12: half on stdout, a line on stderr, the other half on stdout.
+  'printf "interleaved:%s" "$(echo "$CANARY" | cut -c1-15)"',
+  'sleep 1',
+  'echo " warning" >&2',
+  'sleep 1',
+  'printf "%s\\n" "$(echo "$CANARY" | cut -c16-)"',
   'env | sort | grep -E "^(CANARY|PLAIN|SLIPWAY_)"',
 ].join('; ');
 
@@ -108,7 +111,7 @@ beforeAll(async () => {
   await call('PUT', '/v1/apps/canary/env/CANARY', { value: canary, secret: true });
   await call('PUT', '/v1/apps/canary/env/PLAIN', { value: 'visible-value', secret: false });
   await call('PUT', '/v1/apps/canary/registry-credentials', {
-    server: TEST_AUTH_REGISTRY_CREDENTIALS.serveraddress,
+    server: TEST_AUTH_REGISTRY_CREDENTIALS.server,
     username: TEST_AUTH_REGISTRY_CREDENTIALS.username,
     password: registryPassword,
   });
@@ -128,25 +131,22 @@ beforeAll(async () => {
   workerRedis.on('error', (error) => {
     logger.warn({ err: error }, 'worker redis error');
   });
-  const runner = createDeploymentRunner({
-    store: createDeploymentStore(t.db, t.secretKey),
-    logs: createLogStore(t.db),
-    runtime: createDockerRuntime({ authConfig: null }),
-    instance,
-    network: undefined,
+  const worker = composeWorker({
+    db: t.db,
+    redis: workerRedis,
+    engine: createDockerEngine({ instance, network: undefined, authConfig: null }),
+    secretKey: t.secretKey,
     logger,
     workerId: `${instance}-worker`,
-    deploymentTimeoutSeconds: 120,
-  });
-  const worker = startDeploymentWorker({
-    connection: workerRedis,
-    runner,
     concurrency: 1,
-    logger,
-    prefix: t.redisPrefix,
+    deploymentTimeoutSeconds: 120,
+    lostAfterSeconds: 10,
+    reconcileIntervalSeconds: 5,
+    queuePrefix: t.redisPrefix,
   });
+  await worker.start();
   stopWorker = async () => {
-    await worker.close();
+    await worker.stop(0);
     workerRedis.disconnect();
   };
 
@@ -172,8 +172,32 @@ describe('a canary secret echoed by a release command', () => {
     expect(res.body).toContain('SLIPWAY_APP=canary');
     expect(res.body).toContain(`SLIPWAY_DEPLOYMENT_ID=${deploymentId}`);
     expect(res.body).toContain('SLIPWAY_RELEASE_COMMAND=1');
-    // Four times masked: echo, stderr, the split printf, and env.
-    expect(res.body.split('*****').length - 1).toBeGreaterThanOrEqual(4);
+    // Five times masked: echo, stderr, the split printf, the interleaved halves, and env.
+    expect(res.body.split('*****').length - 1).toBeGreaterThanOrEqual(5);
+  });
+
+  test('a secret split by a stderr line between its halves is masked everywhere', async () => {
+    const halves = [canary.slice(0, 15), canary.slice(15)];
+    const text = (await call('GET', `/v1/deployments/${deploymentId}/log`)).body;
+    // The stderr line came between the halves; the stdout secret is still masked whole.
+    expect(text).toContain('interleaved: warning\n*****\n');
+    const sse = await t.server.inject({
+      method: 'GET',
+      url: `/v1/deployments/${deploymentId}/log`,
+      headers: { accept: 'text/event-stream' },
+    });
+    record('SSE stream (interleaved)', sse);
+    expect(sse.body).toContain(' warning');
+    const chunks = await t.db.logChunk.findMany({ where: { deploymentId } });
+    const stored = chunks.map((chunk) => chunk.text).join('');
+    expect(stored).toContain('interleaved:');
+    for (const [where, body] of [
+      ['text log', text],
+      ['SSE', sse.body],
+      ['log_chunks', stored],
+    ] as const) {
+      for (const half of halves) expect(body, `${where} has ${half}`).not.toContain(half);
+    }
   });
 
   test('the pull step used the app’s registry credentials', async () => {

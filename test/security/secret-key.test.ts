@@ -112,7 +112,7 @@ describe('opening secrets in the worker', () => {
     const onRegistry = await trigger('private', `${TEST_AUTH_REGISTRY}/slipway-test/web:v1`);
     const first = await store.claim(onRegistry, 'w');
     expect(first.outcome === 'claimed' && first.deployment.registryCredentials).toEqual({
-      serveraddress: TEST_AUTH_REGISTRY,
+      server: TEST_AUTH_REGISTRY,
       username: 'slipway',
       password: 'registry-password',
     });

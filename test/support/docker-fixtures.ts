@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import type { RegistryCredentials } from '../../src/pipeline/container-runtime.js';
+import type { RegistryCredentials } from '../../src/engine/engine.js';
 
 const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-docker.sh', import.meta.url));
 
@@ -44,7 +44,7 @@ export const TEST_REGISTRY = '127.0.0.1:5000';
 /** The local registry that demands basic auth (TEST_AUTH_REGISTRY_CREDENTIALS). */
 export const TEST_AUTH_REGISTRY = '127.0.0.1:5001';
 export const TEST_AUTH_REGISTRY_CREDENTIALS: RegistryCredentials = {
-  serveraddress: TEST_AUTH_REGISTRY,
+  server: TEST_AUTH_REGISTRY,
   username: 'slipway',
   password: 'slipway-test-password',
 };
@@ -120,4 +120,27 @@ export async function containersWithLabel(key: string, value: string): Promise<s
 export async function removeContainersWithLabel(key: string, value: string): Promise<void> {
   const ids = await containersWithLabel(key, value);
   if (ids.length > 0) await dockerCli(['rm', '-f', ...ids]);
+}
+
+/**
+ * Builds `tag` from a Dockerfile given as text (no build context: FROM, LABEL, VOLUME, RUN…),
+ * bounded to 120 s. For images a single test needs; remove them with removeLocalImage.
+ */
+export function buildImage(tag: string, dockerfile: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // The legacy builder ships with every engine version; BuildKit needs buildx, which may be absent.
+    const child = execFile(
+      'docker',
+      ['build', '-q', '-t', tag, '-'],
+      { timeout: 120_000, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
+      (error, _stdout, stderr) => {
+        if (error === null) {
+          resolve();
+          return;
+        }
+        reject(new Error(`docker build of ${tag} failed: ${stderr.trim()}`, { cause: error }));
+      },
+    );
+    child.stdin?.end(dockerfile);
+  });
 }

@@ -11,15 +11,12 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { expect, inject } from 'vitest';
 import { z } from 'zod';
-import { createDeploymentStore } from '../../src/db/deployment-store.js';
-import { createLogStore } from '../../src/db/log-store.js';
-import { createDockerRuntime } from '../../src/docker/docker-runtime.js';
+import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { buildServer } from '../../src/http/build-server.js';
 import { composeServices } from '../../src/main/compose-services.js';
-import { labelKeys } from '../../src/pipeline/container-labels.js';
-import { startDeploymentWorker } from '../../src/queue/deployment-worker.js';
+import { labelKeys } from '../../src/docker/container-labels.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
-import { createDeploymentRunner } from '../../src/services/deployment-runner.js';
+import { composeWorker } from '../../src/worker/compose-worker.js';
 import {
   sendTokenByDefault,
   startTestServer,
@@ -79,10 +76,16 @@ export const releaseBody = z
     deploymentId: z.uuid(),
     image: z.string(),
     imageId: z.string(),
+    workload: z.object({ engine: z.literal('docker'), ref: z.string().min(12) }).strict(),
+    endpoint: z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/),
+    webPort: z.number().int(),
+    /** Deprecated, kept for older clients: the same facts in Docker's terms. */
     containerId: z.string(),
     containerPort: z.number().int(),
     hostPort: z.number().int(),
     activatedAt: isoDate,
+    health: z.enum(['running', 'exited', 'missing']),
+    healthCheckedAt: isoDate.nullable(),
   })
   .strict();
 export type ReleaseBody = z.infer<typeof releaseBody>;
@@ -174,29 +177,28 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
   workerRedis.on('error', (error) => {
     logger.warn({ err: error }, 'worker redis error');
   });
-  const runner = createDeploymentRunner({
-    store: createDeploymentStore(api.db, api.secretKey),
-    logs: createLogStore(api.db),
+  const worker = composeWorker({
+    db: api.db,
+    redis: workerRedis,
     // No credentials from whoever runs the tests: pulls get only what a deployment supplies.
-    runtime: createDockerRuntime({ authConfig: null }),
-    instance,
-    network: undefined,
+    engine: createDockerEngine({ instance, network: undefined, authConfig: null }),
+    secretKey: api.secretKey,
     logger,
     workerId: `${instance}-worker`,
+    concurrency: options.concurrency ?? 2,
     deploymentTimeoutSeconds: options.deploymentTimeoutSeconds ?? 120,
+    lostAfterSeconds: 10,
+    reconcileIntervalSeconds: 5,
+    queuePrefix: api.redisPrefix,
+    blockedRetryMs: options.blockedRetryMs ?? 100,
     ...(options.logLimits === undefined ? {} : { logLimits: options.logLimits }),
     ...(options.heartbeatIntervalMs === undefined
       ? {}
       : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
   });
-  const worker = startDeploymentWorker({
-    connection: workerRedis,
-    runner,
-    concurrency: options.concurrency ?? 2,
-    logger,
-    prefix: api.redisPrefix,
-    blockedRetryMs: options.blockedRetryMs ?? 100,
-  });
+  // The tests here look at the pipeline alone; the reconciler has tests of its own (test/lifecycle).
+  await worker.start({ reconcile: false });
+  const runner = worker.runner;
   const docker = new Docker();
   const request = sender(api.request, api.adminToken);
   const extraApis: (() => Promise<void>)[] = [];
@@ -231,7 +233,8 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     for (const id of ids) {
       await docker
         .getContainer(id)
-        .remove({ force: true })
+        // With its anonymous volumes, as Slipway removes containers: a test leaves none behind.
+        .remove({ force: true, v: true })
         .catch(() => undefined);
     }
   }
@@ -317,8 +320,8 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
      */
     async sweepStrayContainers(): Promise<HarnessContainer[]> {
       const live = new Set(
-        (await api.db.release.findMany({ select: { containerId: true } })).map(
-          (release) => release.containerId,
+        (await api.db.release.findMany({ select: { workloadRef: true } })).map(
+          (release) => release.workloadRef,
         ),
       );
       const strays = (await containers()).filter((c) => !live.has(c.id));
@@ -352,8 +355,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     /** Stops the worker, removes every container of this instance, closes the API. */
     async close(): Promise<void> {
       // Interrupt whatever still runs (a test that failed mid-deployment) instead of waiting it out.
-      runner.beginShutdown(0);
-      await worker.close();
+      await worker.stop(0);
       workerRedis.disconnect();
       for (const closeApi of extraApis) await closeApi();
       await forceRemove((await containers()).map((c) => c.id));

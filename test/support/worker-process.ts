@@ -28,6 +28,8 @@ export interface WorkerProcessOptions {
   /** Added to (and overriding) the defaults below, e.g. { DEPLOYMENT_TIMEOUT_SECONDS: '5' }. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** False: return at once, without waiting for "worker started" (for start-up failure tests). */
+  waitUntilStarted?: boolean;
 }
 
 export interface WorkerLogRecord {
@@ -203,10 +205,11 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   }
 
   try {
-    await waitForLog(
-      (record) => record.msg === 'worker started',
-      options.readyTimeoutMs ?? defaultReadyTimeoutMs,
-    );
+    if (options.waitUntilStarted !== false)
+      await waitForLog(
+        (record) => record.msg === 'worker started',
+        options.readyTimeoutMs ?? defaultReadyTimeoutMs,
+      );
   } catch (error) {
     if (isRunning()) child.kill('SIGKILL');
     throw error;

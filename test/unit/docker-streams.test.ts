@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { pullFailureCode } from '../../src/docker/engine-errors.js';
 import { demuxToText, OutputDemuxer } from '../../src/docker/output-demuxer.js';
 import { PullProgress } from '../../src/docker/pull-progress.js';
-import type { OutputStream } from '../../src/pipeline/container-runtime.js';
+import type { OutputStream } from '../../src/engine/engine.js';
 
 function frame(type: number, payload: Buffer | string): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;

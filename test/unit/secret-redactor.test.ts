@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import {
   createSecretRedactor,
+  createStreamRedactor,
   minRedactableLength,
   redactionMask,
   redactSecrets,
+  SecretSet,
 } from '../../src/domain/secret-redactor.js';
 
 /** Feeds the text in the given pieces and returns everything released, in order. */
@@ -138,5 +140,98 @@ describe('secret redactor', () => {
       expect(out).toBe(redactSecrets(text, secrets));
       for (const secret of secrets) expect(out).not.toContain(secret);
     }
+  });
+});
+
+describe('stream redactor (one carry-over per stream)', () => {
+  const secret = 'CANARY-6c25b65c7da464058a004';
+
+  test('a secret split in stdout is masked although stderr writes between its pieces', () => {
+    const redactor = createStreamRedactor<'stdout' | 'stderr'>([secret]);
+    const out = [
+      redactor.push('stdout', `interleaved:${secret.slice(0, 15)}`),
+      redactor.push('stderr', ' warning\n'),
+      redactor.push('stdout', `${secret.slice(15)}\n`),
+      ...redactor.endAll().map((part) => part.text),
+    ];
+    const text = out.join('');
+    expect(text).not.toContain(secret.slice(0, 15));
+    expect(text).not.toContain(secret.slice(15));
+    expect(text).toBe(`interleaved: warning\n${redactionMask}\n`);
+  });
+
+  test('negative control: one shared carry-over for both streams leaks the same output', () => {
+    const shared = createSecretRedactor([secret]);
+    const text =
+      shared.push(`interleaved:${secret.slice(0, 15)}`) +
+      shared.push(' warning\n') +
+      shared.push(`${secret.slice(15)}\n`) +
+      shared.end();
+    expect(text).toContain(secret.slice(15));
+  });
+
+  test('one stream cannot complete a secret begun in another', () => {
+    const redactor = createStreamRedactor<string>(['hunter22']);
+    const text =
+      redactor.push('a', 'hunter') +
+      redactor.push('b', '22 done') +
+      redactor
+        .endAll()
+        .map((part) => part.text)
+        .join('');
+    expect(text).toBe('22 donehunter');
+  });
+
+  test('every cut of either stream, with the other stream writing at the cut, masks both', () => {
+    const line = `x ${secret} y\n`;
+    for (let at = 0; at <= line.length; at++) {
+      const redactor = createStreamRedactor<'stdout' | 'stderr'>([secret]);
+      const parts = [
+        redactor.push('stdout', line.slice(0, at)),
+        redactor.push('stderr', `e${secret.slice(0, 5)}`),
+        redactor.push('stdout', line.slice(at)),
+        redactor.push('stderr', `${secret.slice(5)}\n`),
+        ...redactor.endAll().map((part) => part.text),
+      ];
+      const text = parts.join('');
+      expect(text, `cut at ${at}`).not.toContain(secret.slice(0, 5));
+      expect(text.split(redactionMask).length - 1, `cut at ${at}`).toBe(2);
+    }
+  });
+
+  test('end(key) releases only that stream; endAll() releases the rest in first-write order', () => {
+    const redactor = createStreamRedactor<string>(['hunter22']);
+    expect(redactor.push('b', 'hunt')).toBe('');
+    expect(redactor.push('a', 'hun')).toBe('');
+    expect(redactor.end('a')).toBe('hun');
+    expect(redactor.push('a', 'hunte')).toBe('');
+    expect(redactor.endAll()).toEqual([
+      { key: 'b', text: 'hunt' },
+      { key: 'a', text: 'hunte' },
+    ]);
+    expect(redactor.endAll()).toEqual([]);
+  });
+
+  test('redact() masks every secret in a complete text and holds nothing back', () => {
+    const redactor = createStreamRedactor<string>(['hunter22', 'reguser:REGPW-1234']);
+    expect(redactor.redact('401: bad credentials reguser:REGPW-1234 (hunter22) hunt')).toBe(
+      `401: bad credentials ${redactionMask} (${redactionMask}) hunt`,
+    );
+    // A complete text ending in the start of a secret is not held: it is returned whole.
+    expect(redactor.redact('ends in hunter2')).toBe('ends in hunter2');
+    expect(redactor.endAll()).toEqual([]);
+  });
+
+  test('without secrets, text passes through at once', () => {
+    const redactor = createStreamRedactor<string>([]);
+    expect(redactor.push('a', 'anything')).toBe('anything');
+    expect(redactor.redact('anything')).toBe('anything');
+  });
+
+  test('a compiled SecretSet is shared and behaves like the plain list', () => {
+    const set = new SecretSet(['hunter22', 'ab']);
+    expect(set.longest).toBe(8);
+    expect(redactSecrets('hunter22 ab', set)).toBe(`${redactionMask} ab`);
+    expect(createStreamRedactor<string>(set).redact('x hunter22')).toBe(`x ${redactionMask}`);
   });
 });

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { appParamsSchema } from '../../schemas/application.js';
 import {
   appSettingsSchema,
+  resourcePatchSchema,
+  resourceSettingsSchema,
   startupProbePatchSchema,
   startupProbeSettingsSchema,
   webContainerPatchSchema,
@@ -57,5 +59,22 @@ export const settingsRoutes: FastifyPluginAsyncZod<{ applications: ApplicationSe
       },
     },
     (request) => applications.patchStartupProbe(request.params.app, request.body),
+  );
+
+  app.patch(
+    '/apps/:app/settings/resources',
+    {
+      schema: {
+        tags,
+        summary:
+          'Change the resource limits of release-command and web containers (partial update)',
+        description:
+          'Fields left out keep their stored values. Applies to deployments triggered afterwards; defaults: memoryMiB 512, cpus 1, pids 512.',
+        params: appParamsSchema,
+        body: resourcePatchSchema,
+        response: { 200: resourceSettingsSchema, ...problemResponses(400, 404, 413, 415) },
+      },
+    },
+    (request) => applications.patchResources(request.params.app, request.body),
   );
 };

@@ -1,5 +1,5 @@
 /**
- * The Docker runtime against the real engine and the real local registries of
+ * The Docker implementation's operations against the real engine and the real local registries of
  * scripts/ensure-docker.sh. Every container a test makes carries that test's own label, and
  * afterEach fails the test if any of them is left behind.
  */
@@ -7,14 +7,16 @@ import { randomUUID } from 'node:crypto';
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { createDockerRuntime } from '../../src/docker/docker-runtime.js';
+import type {
+  RunCommandOptions,
+  StartWebContainerOptions,
+} from '../../src/docker/runtime-types.js';
+import { EngineError as RuntimeError } from '../../src/engine/engine-error.js';
+import type { OutputStream } from '../../src/engine/engine.js';
 import {
-  RuntimeError,
-  type ContainerRuntime,
-  type OutputStream,
-  type RunCommandOptions,
-  type StartWebContainerOptions,
-} from '../../src/pipeline/container-runtime.js';
+  createDockerOperations,
+  type DockerOperations,
+} from '../../src/docker/docker-operations.js';
 import {
   containersWithLabel,
   dockerCli,
@@ -32,7 +34,7 @@ import {
 const RUN_LABEL = 'io.slipway.test-run';
 const TEST_TIMEOUT_MS = 60_000;
 
-let runtime: ContainerRuntime;
+let runtime: DockerOperations;
 let runId = '';
 /** Web containers started by the current test; afterEach removes them through the runtime. */
 let startedIds: string[] = [];
@@ -42,7 +44,7 @@ const labels = (extra: Record<string, string> = {}) => ({ [RUN_LABEL]: runId, ..
 beforeAll(async () => {
   await ensureDockerFixtures();
   // authConfig null: these tests must not depend on the credentials of whoever runs them.
-  runtime = createDockerRuntime({ authConfig: null });
+  runtime = createDockerOperations({ authConfig: null });
 }, ENSURE_DOCKER_TIMEOUT_MS);
 
 beforeEach(() => {
@@ -238,7 +240,7 @@ describe('pullImage', { timeout: TEST_TIMEOUT_MS }, () => {
         JSON.stringify({ auths: { [TEST_AUTH_REGISTRY]: { auth } } }),
       );
       const lines: string[] = [];
-      const image = await createDockerRuntime().pullImage(REGISTRY_IMAGES.authWebV1, (line) =>
+      const image = await createDockerOperations().pullImage(REGISTRY_IMAGES.authWebV1, (line) =>
         lines.push(line),
       );
       expect(lines[0]).toContain('with credentials of slipway');
@@ -249,7 +251,7 @@ describe('pullImage', { timeout: TEST_TIMEOUT_MS }, () => {
 
   it('reports ENGINE_UNAVAILABLE when no engine answers', async () => {
     vi.stubEnv('DOCKER_HOST', 'unix:///nonexistent/docker.sock');
-    const offline = createDockerRuntime({ authConfig: null });
+    const offline = createDockerOperations({ authConfig: null });
     await expectRuntimeError(
       offline.pullImage(REGISTRY_IMAGES.webV1, () => undefined),
       'ENGINE_UNAVAILABLE',
@@ -310,6 +312,47 @@ describe('runCommand', { timeout: TEST_TIMEOUT_MS }, () => {
   it('reports the exit code of a failing command', async () => {
     const result = await runtime.runCommand(command({ command: 'echo failing; exit 7' }));
     expect(result).toEqual({ outcome: 'exited', exitCode: 7 });
+  });
+
+  it('reports a command the OOM killer ended over its memory limit (oomKilled)', async () => {
+    const result = await runtime.runCommand(
+      command({
+        // `tail` holds the whole newline-free input: 64 MiB against a 6 MiB limit.
+        command: 'head -c 64m /dev/zero | tail > /dev/null',
+        resources: { memoryMiB: 6, cpus: 1, pids: 64 },
+      }),
+    );
+    expect(result).toEqual({ outcome: 'exited', exitCode: 137, oomKilled: true });
+  });
+
+  it('a process limit stops a command from forking more than it allows', async () => {
+    let output = '';
+    const forkMany = 'for i in $(seq 1 40); do sleep 5 & done; echo all-started';
+    const limited = await runtime.runCommand(
+      command({
+        command: forkMany,
+        resources: { memoryMiB: 64, cpus: 1, pids: 16 },
+        onOutput: (text) => {
+          output += text;
+        },
+      }),
+    );
+    expect(limited).toEqual({ outcome: 'exited', exitCode: 2 });
+    expect(output).toContain("can't fork");
+    expect(output).not.toContain('all-started');
+    // Control: the same command with room for it starts every process.
+    output = '';
+    const roomy = await runtime.runCommand(
+      command({
+        command: `${forkMany}; kill $(jobs -p)`,
+        resources: { memoryMiB: 64, cpus: 1, pids: 100 },
+        onOutput: (text) => {
+          output += text;
+        },
+      }),
+    );
+    expect(roomy).toEqual({ outcome: 'exited', exitCode: 0 });
+    expect(output).toContain('all-started');
   });
 
   it('passes env, runs under an init process and attaches the requested network', async () => {

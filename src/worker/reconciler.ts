@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
-import { labelKeys } from '../pipeline/container-labels.js';
-import type { ContainerRuntime } from '../pipeline/container-runtime.js';
+import { describeStepMoment } from '../domain/step-kinds.js';
+import { type Inventory, type WebBackend, type WorkloadHealth } from '../engine/engine.js';
 import type { LogStore, RecoveryStore } from '../pipeline/deployment-store.js';
 
 export interface ReconcilerOptions {
   store: RecoveryStore;
   logs: LogStore;
-  runtime: ContainerRuntime;
-  /** Only containers of this installation (SLIPWAY_INSTANCE) are ever touched. */
-  instance: string;
+  /** What this installation owns on its engine; nothing else is ever touched. */
+  inventory: Inventory;
+  /** The live releases' workloads: checked, and started again when they stopped. */
+  web: Pick<WebBackend, 'health' | 'revive' | 'describe'>;
+  /** Live releases by health after each pass, for monitoring. */
+  onReleaseHealth?: (counts: Record<WorkloadHealth, number>) => void;
   /** Makes sure a queued deployment has a job (no-op when it has one). */
   ensureQueued: (deploymentId: string) => Promise<boolean>;
   logger: Logger;
@@ -27,15 +30,11 @@ export interface ReconcileReport {
   lost: number;
   requeued: number;
   orphansRemoved: number;
+  /** Live releases found stopped and started again. */
+  revived: number;
+  /** Live releases whose workload is gone: nothing serves the app until the next deployment. */
+  missing: number;
 }
-
-const stepKindNames = {
-  pull: 'pull',
-  release_command: 'release command',
-  start: 'start',
-  probe: 'startup probe',
-  activate: 'activate',
-} as const;
 
 /**
  * PostgreSQL is the source of truth; this brings the world back in line with it after crashes:
@@ -43,7 +42,7 @@ const stepKindNames = {
  * re-enqueued, and containers no deployment or release owns are removed.
  */
 export function createReconciler(options: ReconcilerOptions) {
-  const { store, runtime, logger } = options;
+  const { store, inventory, logger } = options;
 
   async function endLostDeployments(): Promise<number> {
     const staleBefore = new Date(Date.now() - options.lostAfterMs);
@@ -53,9 +52,7 @@ export function createReconciler(options: ReconcilerOptions) {
       const when =
         lost.runningStep === null
           ? 'between steps'
-          : lost.runningStep.kind === 'release_command'
-            ? `during release command '${lost.runningStep.label}'`
-            : `during step ${stepKindNames[lost.runningStep.kind]}`;
+          : describeStepMoment('during', lost.runningStep);
       const reason = `worker lost ${when}`;
       const done = await store.endLost(
         lost,
@@ -66,7 +63,7 @@ export function createReconciler(options: ReconcilerOptions) {
       );
       if (!done) continue;
       ended += 1;
-      const removed = lost.isLive ? 0 : await removeContainersOf(lost.id, null);
+      const removed = lost.isLive ? 0 : await removeWorkloadsOf(lost.id);
       const note = lost.isLive
         ? `${reason}, after the release went live: the deployment counts as succeeded`
         : `${reason}; removed ${removed} container(s) of this deployment; the previous release was left untouched; release commands are not re-run`;
@@ -78,18 +75,10 @@ export function createReconciler(options: ReconcilerOptions) {
     return ended;
   }
 
-  async function removeContainersOf(deploymentId: string, keep: string | null): Promise<number> {
-    const containers = await runtime.listContainers({
-      [labelKeys.instance]: options.instance,
-      [labelKeys.deployment]: deploymentId,
-    });
-    let removed = 0;
-    for (const container of containers) {
-      if (container.id === keep) continue;
-      await runtime.removeContainer(container.id);
-      removed += 1;
-    }
-    return removed;
+  async function removeWorkloadsOf(deploymentId: string): Promise<number> {
+    const workloads = await inventory.list({ deploymentId });
+    for (const workload of workloads) await inventory.remove(workload.ref);
+    return workloads.length;
   }
 
   async function requeueMissing(): Promise<number> {
@@ -105,27 +94,22 @@ export function createReconciler(options: ReconcilerOptions) {
   }
 
   async function removeOrphans(): Promise<number> {
-    const containers = await runtime.listContainers({
-      [labelKeys.managed]: 'true',
-      [labelKeys.instance]: options.instance,
-    });
-    const owners = await store.containerOwnership([
-      ...new Set(
-        containers.map((c) => c.labels[labelKeys.deployment] ?? '').filter((id) => id !== ''),
-      ),
+    const workloads = await inventory.list();
+    const owners = await store.workloadOwnership([
+      ...new Set(workloads.flatMap((w) => (w.deploymentId === null ? [] : [w.deploymentId]))),
     ]);
-    const orphans = containers.filter((container) => {
-      const owner = owners.get(container.labels[labelKeys.deployment] ?? '');
-      return owner?.active !== true && owner?.liveContainerId !== container.id;
+    const orphans = workloads.filter((workload) => {
+      const owner = owners.get(workload.deploymentId ?? '');
+      return owner?.active !== true && owner?.liveWorkloadRef !== workload.ref;
     });
     // Side by side: each removal may wait out a stop grace period, and a pass must stay short,
     // as the next one (which notices lost workers) waits for it.
     const results = await Promise.allSettled(
-      orphans.map(async (container) => {
-        await runtime.removeContainer(container.id);
+      orphans.map(async (workload) => {
+        await inventory.remove(workload.ref);
         logger.info(
-          { containerId: container.id, labels: container.labels },
-          'removed orphaned container',
+          { workloadRef: workload.ref, deploymentId: workload.deploymentId },
+          'removed orphaned workload',
         );
       }),
     );
@@ -134,12 +118,50 @@ export function createReconciler(options: ReconcilerOptions) {
     return orphans.length;
   }
 
+  /**
+   * A live release stopped or removed outside Slipway (docker kill, docker rm, a host restart
+   * without restart policy) is noticed here: a stopped one is started again, a missing one is
+   * reported (its release stays recorded, with health "missing", until a deployment replaces it).
+   */
+  async function checkLiveReleases(): Promise<{ revived: number; missing: number }> {
+    const counts: Record<WorkloadHealth, number> = { running: 0, exited: 0, missing: 0 };
+    let revived = 0;
+    for (const release of await store.liveReleases()) {
+      let health = await options.web.health(release.workloadRef);
+      const what = { deploymentId: release.deploymentId, workloadRef: release.workloadRef };
+      const stopped = health === 'exited';
+      if (stopped) {
+        logger.warn(
+          what,
+          `live release ${options.web.describe(release.workloadRef)} had stopped; starting it again`,
+        );
+        await options.web.revive(release.workloadRef);
+        health = await options.web.health(release.workloadRef);
+        if (health === 'running') revived += 1;
+      }
+      if (health === 'missing' && release.health !== 'missing') {
+        logger.error(
+          what,
+          `live release ${options.web.describe(release.workloadRef)} is gone: the app has nothing serving it until it is deployed again`,
+        );
+      }
+      counts[health] += 1;
+      // Written when there is news; a healthy release that stayed healthy costs no write.
+      if (stopped || health !== release.health || health !== 'running') {
+        await store.recordReleaseHealth(release.applicationId, release.workloadRef, health);
+      }
+    }
+    options.onReleaseHealth?.(counts);
+    return { revived, missing: counts.missing };
+  }
+
   return {
     async reconcile(): Promise<ReconcileReport> {
       const lost = await endLostDeployments();
       const requeued = await requeueMissing();
       const orphansRemoved = await removeOrphans();
-      return { lost, requeued, orphansRemoved };
+      const { revived, missing } = await checkLiveReleases();
+      return { lost, requeued, orphansRemoved, revived, missing };
     },
   };
 }

@@ -1,12 +1,12 @@
 import type { StartupProbeSettings } from '../schemas/settings.js';
-import type { ContainerState } from './container-runtime.js';
 import type { ProbeAttempt } from './http-probe.js';
 
 export interface StartupProbeOptions {
   url: string;
   settings: StartupProbeSettings;
   attempt: (url: string, timeoutMs: number) => Promise<ProbeAttempt>;
-  containerState: () => Promise<ContainerState | null>;
+  /** Null when the workload no longer exists. */
+  containerState: () => Promise<{ running: boolean; exitCode: number | null } | null>;
   log: (line: string) => void;
   signal?: AbortSignal;
   now?: () => number;

@@ -1,0 +1,160 @@
+/**
+ * The seam between the deployment pipeline and whatever runs the containers, cut at the domain's
+ * units of work: an image to resolve, a release command to run to completion, a candidate web
+ * release to start, gate, promote, abandon or retire, and the inventory of what this installation
+ * owns. The pipeline knows endpoints and opaque workload references, never container ids, host
+ * ports or engine networks; those live in the engine's own folder (src/docker for Docker).
+ */
+import type { ResourceLimits } from '../domain/resource-limits.js';
+import type { StartupProbeSettings } from '../schemas/settings.js';
+
+/** The deployment (and app) a workload belongs to; the engine labels what it creates with it. */
+export interface WorkloadOwner {
+  app: string;
+  deploymentId: string;
+}
+
+export interface RegistryCredentials {
+  /** Registry host[:port] the credentials are for. */
+  server: string;
+  username: string;
+  password: string;
+}
+
+export interface ImageInfo {
+  /** Immutable id of the image as the engine knows it (e.g. "sha256:…"). */
+  id: string;
+  /** Registry digest ("repo@sha256:…") when the image came from a registry, else null. */
+  digest: string | null;
+  /** TCP ports declared with EXPOSE, in the order the image lists them. */
+  exposedTcpPorts: number[];
+  labels: Record<string, string>;
+}
+
+export interface ImageSource {
+  /**
+   * Makes the image available to the engine and says what it declares. Progress lines go to
+   * onLog. Throws EngineError IMAGE_NOT_FOUND or REGISTRY_AUTH_FAILED on those failures.
+   */
+  resolve(
+    reference: string,
+    options: { onLog: (line: string) => void; credentials: RegistryCredentials | null },
+  ): Promise<ImageInfo>;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ReleaseTask {
+  owner: WorkloadOwner;
+  /** The step this task runs for, so a leftover can be traced to it. */
+  stepId: string;
+  imageId: string;
+  /** Runs as `/bin/sh -c <command>`, overriding the image's entrypoint. */
+  command: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+  resources: ResourceLimits;
+}
+
+export type TaskResult =
+  /** oomKilled: ended by the kernel for going over its memory limit. */
+  | { outcome: 'exited'; exitCode: number; oomKilled?: boolean }
+  | { outcome: 'timed-out' }
+  | { outcome: 'aborted' };
+
+export interface TaskRunner {
+  /**
+   * Runs the task to completion in a fresh workload that is cleaned up in every case. Aborting
+   * the signal kills it; the promise then resolves with outcome "aborted".
+   */
+  run(
+    task: ReleaseTask,
+    io: { onOutput: (text: string, stream: OutputStream) => void; signal: AbortSignal },
+  ): Promise<TaskResult>;
+}
+
+export interface CandidateSpec {
+  owner: WorkloadOwner;
+  imageId: string;
+  env: Record<string, string>;
+  /** Port the web process listens on inside its workload. */
+  port: number;
+  resources: ResourceLimits;
+}
+
+/** A started web release, not yet serving the app. */
+export interface Candidate {
+  /** The engine's own reference to the workload (opaque to the pipeline). */
+  ref: string;
+  /** Where the release answers HTTP, as seen from Slipway (e.g. "http://127.0.0.1:32768"). */
+  endpoint: string;
+  /** One line for the step log, in the engine's terms. */
+  description: string;
+}
+
+export interface ReadinessCheck {
+  path: string;
+  settings: StartupProbeSettings;
+}
+
+export type ReadinessResult =
+  | { outcome: 'ready'; attempts: number; elapsedMs: number }
+  | { outcome: 'timed-out'; attempts: number }
+  | { outcome: 'retries-exhausted'; attempts: number }
+  /** The workload stopped while it was being gated; `logTail` holds its last output lines. */
+  | { outcome: 'exited'; attempts: number; exitCode: number | null; logTail: string }
+  | { outcome: 'aborted'; attempts: number };
+
+export const workloadHealths = ['running', 'exited', 'missing'] as const;
+export type WorkloadHealth = (typeof workloadHealths)[number];
+
+export interface WebBackend {
+  /** Starts a candidate release; nothing routes to it yet. */
+  start(spec: CandidateSpec): Promise<Candidate>;
+  /** Waits until the candidate is ready to serve, within the probe settings. */
+  waitUntilReady(
+    candidate: Candidate,
+    check: ReadinessCheck,
+    io: { log: (line: string) => void; signal: AbortSignal },
+  ): Promise<ReadinessResult>;
+  /** Called once the candidate is committed as the live release (e.g. keep it running). */
+  promote(ref: string): Promise<void>;
+  /** Removes a candidate that never became live. A workload already gone is not an error. */
+  abandon(ref: string): Promise<void>;
+  /** Stops and removes a release that is no longer live. A workload already gone is not an error. */
+  retire(ref: string): Promise<void>;
+  /** How the workload of a live release is doing, for the reconciler. */
+  health(ref: string): Promise<WorkloadHealth>;
+  /** Starts a live release's workload again after it stopped outside Slipway. */
+  revive(ref: string): Promise<void>;
+  /** Names the workload in a log line ("container 0123456789ab"). */
+  describe(ref: string): string;
+}
+
+/** Sends an app's traffic to its live release; null for engines that route by themselves. */
+export interface TrafficRouter {
+  route(app: string, endpoint: string): Promise<void>;
+}
+
+export interface OwnedWorkload {
+  ref: string;
+  /** The deployment it was created for; null when it names none (then no deployment owns it). */
+  deploymentId: string | null;
+}
+
+export interface Inventory {
+  /** Every workload this installation owns, or only those of one deployment. */
+  list(filter?: { deploymentId: string }): Promise<OwnedWorkload[]>;
+  /** Removes a workload; one already gone is not an error. */
+  remove(ref: string): Promise<void>;
+}
+
+export interface Engine {
+  /** Stored with each release ("docker"), so a release names the engine that runs it. */
+  readonly name: string;
+  readonly images: ImageSource;
+  readonly tasks: TaskRunner;
+  readonly web: WebBackend;
+  readonly router: TrafficRouter | null;
+  readonly inventory: Inventory;
+}

@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { ClaimedDeployment } from './deployment-store.js';
+import type { Step } from './step.js';
+import { activateStep } from './steps/activate.js';
+import { probeStep } from './steps/probe.js';
+import { pullStep } from './steps/pull.js';
+import { releaseCommandStep } from './steps/release-command.js';
+import { startStep } from './steps/start.js';
+
+/**
+ * The plan of a deployment, written once: pull (which adds the image's own release commands
+ * after itself), the app's release commands in order, then start → probe → activate.
+ */
+export function planDeployment(deployment: ClaimedDeployment, logger: Logger): Step[] {
+  return [
+    pullStep(deployment.image),
+    ...deployment.settings.releaseCommands.map((command) =>
+      releaseCommandStep({ ...command, source: 'app' }),
+    ),
+    startStep(),
+    probeStep(),
+    activateStep(logger),
+  ];
+}

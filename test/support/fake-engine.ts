@@ -1,0 +1,268 @@
+/**
+ * The engine seam implemented in memory, for the contract suite and the runner's unit tests.
+ * Images are declared up front; release commands understand a tiny subset of sh that the real
+ * engine runs the same way: `echo TEXT`, `echo TEXT >&2`, `sleep SECONDS`, `exit CODE`, joined
+ * with `;`. Web candidates behave as their image says (ready, crashing, never ready).
+ */
+import { EngineError } from '../../src/engine/engine-error.js';
+import type {
+  Candidate,
+  Engine,
+  ImageInfo,
+  OutputStream,
+  ReadinessResult,
+  TaskResult,
+} from '../../src/engine/engine.js';
+
+export interface FakeImage {
+  exposedTcpPorts?: number[];
+  labels?: Record<string, string>;
+  /** How its web workload behaves: answers at once, exits at once (with output), or never answers. */
+  web?: 'ready' | { exitCode: number; output: string } | 'never-ready';
+}
+
+interface FakeWorkload {
+  ref: string;
+  deploymentId: string;
+  role: 'release' | 'web';
+  state: 'running' | 'exited';
+  exitCode: number | null;
+  output: string;
+  image: FakeImage;
+  promoted: boolean;
+}
+
+/** Everything the fake was asked to do, in order, for assertions on call order. */
+export type FakeCall = { op: string; ref?: string; detail?: string };
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<boolean>((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+export function createFakeEngine(images: Record<string, FakeImage>) {
+  const workloads = new Map<string, FakeWorkload>();
+  const calls: FakeCall[] = [];
+  let counter = 0;
+  /** Faults to inject: an operation name → the error it throws next time. */
+  const faults = new Map<string, Error>();
+
+  const nextRef = () => `fake-${(counter += 1).toString().padStart(4, '0')}`;
+  const take = (op: string) => {
+    const fault = faults.get(op);
+    if (fault !== undefined) {
+      faults.delete(op);
+      throw fault;
+    }
+  };
+  const record = (op: string, ref?: string, detail?: string) => {
+    calls.push({
+      op,
+      ...(ref === undefined ? {} : { ref }),
+      ...(detail === undefined ? {} : { detail }),
+    });
+  };
+
+  async function runScript(
+    script: string,
+    onOutput: (text: string, stream: OutputStream) => void,
+    signal: AbortSignal,
+    deadline: number,
+  ): Promise<TaskResult> {
+    for (const part of script.split(';').map((piece) => piece.trim())) {
+      if (part === '' || part === 'true') continue;
+      const echo = /^echo (.*?)( >&2)?$/.exec(part);
+      if (echo !== null) {
+        onOutput(`${echo[1] ?? ''}\n`, echo[2] === undefined ? 'stdout' : 'stderr');
+        continue;
+      }
+      const pause = /^sleep (\d+(?:\.\d+)?)$/.exec(part);
+      if (pause !== null) {
+        const wanted = Number(pause[1]) * 1000;
+        const allowed = Math.min(wanted, Math.max(0, deadline - Date.now()));
+        if (!(await sleep(allowed, signal))) return { outcome: 'aborted' };
+        if (allowed < wanted) return { outcome: 'timed-out' };
+        continue;
+      }
+      const exit = /^exit (\d+)$/.exec(part);
+      if (exit !== null) return { outcome: 'exited', exitCode: Number(exit[1]) };
+      if (part === 'false') return { outcome: 'exited', exitCode: 1 };
+      return { outcome: 'exited', exitCode: 127 };
+    }
+    return { outcome: 'exited', exitCode: 0 };
+  }
+
+  const engine: Engine = {
+    name: 'fake',
+    images: {
+      resolve(reference, { onLog }): Promise<ImageInfo> {
+        record('resolve', undefined, reference);
+        take('resolve');
+        const image = images[reference];
+        if (image === undefined) {
+          return Promise.reject(new EngineError('IMAGE_NOT_FOUND', `image ${reference} not found`));
+        }
+        onLog(`resolved ${reference}`);
+        return Promise.resolve({
+          id: `fake-image:${reference}`,
+          digest: null,
+          exposedTcpPorts: image.exposedTcpPorts ?? [],
+          labels: image.labels ?? {},
+        });
+      },
+    },
+    tasks: {
+      async run(task, io) {
+        take('run');
+        const ref = nextRef();
+        record('run', ref, task.command);
+        const image = images[task.imageId.replace(/^fake-image:/, '')] ?? {};
+        const workload: FakeWorkload = {
+          ref,
+          deploymentId: task.owner.deploymentId,
+          role: 'release',
+          state: 'running',
+          exitCode: null,
+          output: '',
+          image,
+          promoted: false,
+        };
+        workloads.set(ref, workload);
+        try {
+          return await runScript(task.command, io.onOutput, io.signal, Date.now() + task.timeoutMs);
+        } finally {
+          // Removed in every case, as the seam promises.
+          workloads.delete(ref);
+        }
+      },
+    },
+    web: {
+      start(spec): Promise<Candidate> {
+        take('start');
+        const ref = nextRef();
+        record('start', ref);
+        const image = images[spec.imageId.replace(/^fake-image:/, '')] ?? {};
+        const behaviour = image.web ?? 'ready';
+        workloads.set(ref, {
+          ref,
+          deploymentId: spec.owner.deploymentId,
+          role: 'web',
+          state: typeof behaviour === 'object' ? 'exited' : 'running',
+          exitCode: typeof behaviour === 'object' ? behaviour.exitCode : null,
+          output: typeof behaviour === 'object' ? behaviour.output : '',
+          image,
+          promoted: false,
+        });
+        return Promise.resolve({
+          ref,
+          endpoint: `fake://${ref}:${spec.port}`,
+          description: `started ${ref}`,
+        });
+      },
+      async waitUntilReady(candidate, check, io): Promise<ReadinessResult> {
+        record('waitUntilReady', candidate.ref);
+        take('waitUntilReady');
+        const workload = workloads.get(candidate.ref);
+        if (workload === undefined || workload.state === 'exited') {
+          return {
+            outcome: 'exited',
+            attempts: 1,
+            exitCode: workload?.exitCode ?? null,
+            logTail: workload?.output ?? '',
+          };
+        }
+        if (workload.image.web === 'never-ready') {
+          const within = check.settings.startupTimeoutSeconds * 1000;
+          if (!(await sleep(within, io.signal))) return { outcome: 'aborted', attempts: 1 };
+          return { outcome: 'timed-out', attempts: 1 };
+        }
+        io.log('attempt 1: HTTP 200');
+        return { outcome: 'ready', attempts: 1, elapsedMs: 0 };
+      },
+      promote(ref) {
+        record('promote', ref);
+        take('promote');
+        const workload = workloads.get(ref);
+        if (workload !== undefined) workload.promoted = true;
+        return Promise.resolve();
+      },
+      abandon(ref) {
+        record('abandon', ref);
+        take('abandon');
+        workloads.delete(ref);
+        return Promise.resolve();
+      },
+      retire(ref) {
+        record('retire', ref);
+        take('retire');
+        workloads.delete(ref);
+        return Promise.resolve();
+      },
+      health(ref) {
+        const workload = workloads.get(ref);
+        if (workload === undefined) return Promise.resolve('missing');
+        return Promise.resolve(workload.state === 'running' ? 'running' : 'exited');
+      },
+      revive(ref) {
+        record('revive', ref);
+        const workload = workloads.get(ref);
+        if (workload === undefined)
+          return Promise.reject(new EngineError('ENGINE_ERROR', `no workload ${ref}`));
+        workload.state = 'running';
+        workload.exitCode = null;
+        return Promise.resolve();
+      },
+      describe: (ref) => `workload ${ref}`,
+    },
+    router: null,
+    inventory: {
+      list(filter) {
+        return Promise.resolve(
+          [...workloads.values()]
+            .filter((w) => filter === undefined || w.deploymentId === filter.deploymentId)
+            .map((w) => ({ ref: w.ref, deploymentId: w.deploymentId })),
+        );
+      },
+      remove(ref) {
+        record('remove', ref);
+        workloads.delete(ref);
+        return Promise.resolve();
+      },
+    },
+  };
+
+  return {
+    engine,
+    calls,
+    workloads,
+    /** The next call of `op` throws `error`. */
+    failNext(
+      op: 'resolve' | 'run' | 'start' | 'waitUntilReady' | 'promote' | 'abandon' | 'retire',
+      error: Error,
+    ) {
+      faults.set(op, error);
+    },
+    /** Simulates a crash of a running workload (it exits with `exitCode`). */
+    crash(ref: string, exitCode: number) {
+      const workload = workloads.get(ref);
+      if (workload !== undefined) {
+        workload.state = 'exited';
+        workload.exitCode = exitCode;
+      }
+    },
+  };
+}
+
+export type FakeEngine = ReturnType<typeof createFakeEngine>;

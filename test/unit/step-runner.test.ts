@@ -1,0 +1,379 @@
+/**
+ * The runner's semantics against the in-memory engine and stores, without Docker: plan order,
+ * preflight before anything changes, the commit point, undo order, cancel, deadline and drain.
+ */
+import { pino } from 'pino';
+import { describe, expect, test } from 'vitest';
+import { EngineError } from '../../src/engine/engine-error.js';
+import { createLogWriter } from '../../src/pipeline/log-writer.js';
+import { runDeployment } from '../../src/pipeline/run-deployment.js';
+import type { DeploymentContext, Step } from '../../src/pipeline/step.js';
+import { runPlan } from '../../src/pipeline/step-runner.js';
+import type { StopControl, StopReason } from '../../src/pipeline/stop-reason.js';
+import { createFakeEngine, type FakeImage } from '../support/fake-engine.js';
+import { claimedDeployment, createMemoryStores } from '../support/memory-deployment-store.js';
+
+const logger = pino({ level: 'silent' });
+
+const images: Record<string, FakeImage> = {
+  'web:1': { exposedTcpPorts: [8080] },
+  'crash:1': { exposedTcpPorts: [8080], web: { exitCode: 3, output: 'boom\n' } },
+  'never:1': { exposedTcpPorts: [8080], web: 'never-ready' },
+  'noport:1': {},
+  'declares:1': {
+    exposedTcpPorts: [8080],
+    labels: {
+      'io.slipway.release-commands': JSON.stringify([{ label: 'from image', command: 'echo img' }]),
+    },
+  },
+};
+
+function control(
+  options: { stopAfterMs?: number; reason?: StopReason; drain?: () => boolean } = {},
+) {
+  const controller = new AbortController();
+  if (options.stopAfterMs !== undefined) {
+    setTimeout(() => {
+      controller.abort(options.reason ?? { kind: 'cancel' });
+    }, options.stopAfterMs);
+  }
+  const stop: StopControl = {
+    signal: controller.signal,
+    stopRequested: () => (options.drain?.() === true ? { kind: 'shutdown' } : null),
+  };
+  return { stop, controller };
+}
+
+function setup(
+  commands: { label: string; command: string; timeoutSeconds?: number }[] = [],
+  image = 'web:1',
+) {
+  const fake = createFakeEngine(images);
+  const stores = createMemoryStores();
+  const deployment = claimedDeployment({
+    image,
+    settings: {
+      ...claimedDeployment().settings,
+      releaseCommands: commands.map((c) => ({ timeoutSeconds: 60, ...c })),
+    },
+  });
+  const run = (stop: StopControl = control().stop) =>
+    runDeployment(
+      deployment,
+      {
+        store: stores.store,
+        logs: stores.logs,
+        engine: fake.engine,
+        logger,
+        logLimits: { flushIntervalMs: 5 },
+      },
+      stop,
+    );
+  const summary = () => stores.steps(deployment.id).map((s) => `${s.kind}:${s.status}`);
+  return { fake, stores, deployment, run, summary };
+}
+
+const ops = (fake: ReturnType<typeof createFakeEngine>) => fake.calls.map((call) => call.op);
+
+describe('the step runner', () => {
+  test('runs the plan in order and commits at activate', async () => {
+    const t = setup([{ label: 'migrate', command: 'echo migrated' }]);
+    expect(await t.run()).toBe('succeeded');
+    expect(t.summary()).toEqual([
+      'pull:succeeded',
+      'release_command:succeeded',
+      'start:succeeded',
+      'probe:succeeded',
+      'activate:succeeded',
+    ]);
+    expect(ops(t.fake)).toEqual(['resolve', 'run', 'start', 'waitUntilReady', 'promote']);
+    expect(t.stores.steps(t.deployment.id)[1]?.exitCode).toBe(0);
+    expect(t.stores.releases.get('app-1')?.workloadRef).toBe('fake-0002');
+    expect(t.stores.finished.get('d1')).toEqual({ status: 'succeeded', reason: null });
+    expect(t.stores.logText('d1')).toContain('migrated\n');
+  });
+
+  test("puts the image's own release commands right after the pull, before the app's", async () => {
+    const t = setup([{ label: 'app one', command: 'echo app' }], 'declares:1');
+    expect(await t.run()).toBe('succeeded');
+    const steps = t.stores.steps('d1').map((s) => `${s.label}:${s.source ?? '-'}`);
+    expect(steps).toEqual([
+      'pull declares:1:-',
+      'from image:image',
+      'app one:app',
+      'start web container:-',
+      'startup probe:-',
+      'activate release:-',
+    ]);
+  });
+
+  test('a failing release command stops the plan; nothing after it starts', async () => {
+    const t = setup([
+      { label: 'migrate', command: 'exit 3' },
+      { label: 'never', command: 'echo no' },
+    ]);
+    expect(await t.run()).toBe('failed');
+    expect(t.summary()).toEqual([
+      'pull:succeeded',
+      'release_command:failed',
+      'release_command:skipped',
+      'start:skipped',
+      'probe:skipped',
+      'activate:skipped',
+    ]);
+    expect(t.stores.finished.get('d1')?.reason).toBe(
+      "release command 'migrate' exited with code 3",
+    );
+    expect(ops(t.fake)).toEqual(['resolve', 'run']);
+  });
+
+  test('preflight: without a web port the start step fails before any release command runs', async () => {
+    const t = setup([{ label: 'migrate', command: 'echo x' }], 'noport:1');
+    expect(await t.run()).toBe('failed');
+    expect(t.summary()).toEqual([
+      'pull:succeeded',
+      'release_command:skipped',
+      'start:failed',
+      'probe:skipped',
+      'activate:skipped',
+    ]);
+    expect(ops(t.fake)).toEqual(['resolve']);
+    expect(t.stores.finished.get('d1')?.reason).toMatch(/^no web port/);
+  });
+
+  test('a probe failure undoes the start (the candidate is abandoned), the release stays as it was', async () => {
+    const t = setup([], 'crash:1');
+    expect(await t.run()).toBe('failed');
+    expect(ops(t.fake)).toEqual(['resolve', 'start', 'waitUntilReady', 'abandon']);
+    expect(t.stores.releases.size).toBe(0);
+    expect(t.stores.finished.get('d1')?.reason).toBe(
+      'web container exited with code 3 while being probed',
+    );
+    expect(t.stores.logText('d1')).toContain('removed 1 container(s) of this deployment');
+  });
+
+  test('an engine error is the reason as the engine put it', async () => {
+    const t = setup();
+    t.fake.failNext(
+      'start',
+      new EngineError('ENGINE_ERROR', 'creating web container: no space left'),
+    );
+    expect(await t.run()).toBe('failed');
+    expect(t.stores.finished.get('d1')?.reason).toBe(
+      'start web container failed: creating web container: no space left',
+    );
+  });
+
+  test('an unexpected error never puts its text (driver details) into the reason', async () => {
+    const t = setup();
+    t.fake.failNext('promote', new Error("Can't reach database server at 10.0.0.1:5432"));
+    expect(await t.run()).toBe('failed');
+    const reason = t.stores.finished.get('d1')?.reason ?? '';
+    expect(reason).toBe('activate release failed: internal error');
+    expect(ops(t.fake)).toContain('abandon');
+  });
+
+  test('a step that succeeded keeps its outcome when storing it failed once', async () => {
+    const t = setup([{ label: 'migrate', command: 'echo done' }]);
+    // The first finishStep is the pull's; the second is the release command's.
+    let calls = 0;
+    const original = t.stores.store.finishStep.bind(t.stores.store);
+    t.stores.store.finishStep = (id, outcome) => {
+      calls += 1;
+      if (calls === 2) return Promise.reject(new Error('database unreachable'));
+      return original(id, outcome);
+    };
+    expect(await t.run()).toBe('failed');
+    const command = t.stores.steps('d1')[1];
+    expect(command).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(t.stores.finished.get('d1')?.reason).toBe(
+      'migrate succeeded, but its outcome could not be stored (storage unavailable)',
+    );
+  });
+
+  test.each([
+    [
+      'during a release command',
+      [{ label: 'slow', command: 'sleep 30' }],
+      'web:1',
+      "cancelled during release command 'slow'",
+    ],
+    ['during the probe', [], 'never:1', 'cancelled during the startup probe'],
+  ])('a cancel %s stops at once and undoes what ran', async (_when, commands, image, reason) => {
+    const t = setup(commands, image);
+    const { stop } = control({ stopAfterMs: 50 });
+    expect(await t.run(stop)).toBe('cancelled');
+    expect(t.stores.finished.get('d1')).toEqual({ status: 'cancelled', reason });
+    expect(t.stores.releases.size).toBe(0);
+    expect(await t.fake.engine.inventory.list()).toEqual([]);
+  });
+
+  test('a cancel that arrived between steps means the next step never starts', async () => {
+    const t = setup([{ label: 'migrate', command: 'echo x' }]);
+    const { stop, controller } = control();
+    controller.abort({ kind: 'cancel' });
+    expect(await t.run(stop)).toBe('cancelled');
+    expect(t.summary()[0]).toBe('pull:skipped');
+    expect(t.stores.finished.get('d1')?.reason).toBe('cancelled before pull web:1');
+  });
+
+  test('the deadline fails the deployment, naming the step it struck in', async () => {
+    const t = setup([{ label: 'slow', command: 'sleep 30' }]);
+    const { stop } = control({ stopAfterMs: 50, reason: { kind: 'deadline', seconds: 5 } });
+    expect(await t.run(stop)).toBe('failed');
+    expect(t.stores.finished.get('d1')?.reason).toBe(
+      "exceeded the deployment deadline of 5 s during release command 'slow'",
+    );
+  });
+
+  test('a drain lets the running step finish, starts no other, and undoes the start', async () => {
+    const t = setup();
+    let draining = false;
+    const original = t.fake.engine.web.start.bind(t.fake.engine.web);
+    t.fake.engine.web.start = async (spec) => {
+      const candidate = await original(spec);
+      draining = true;
+      return candidate;
+    };
+    const { stop } = control({ drain: () => draining });
+    expect(await t.run(stop)).toBe('failed');
+    expect(t.summary()).toEqual([
+      'pull:succeeded',
+      'start:succeeded',
+      'probe:skipped',
+      'activate:skipped',
+    ]);
+    expect(t.stores.finished.get('d1')?.reason).toBe('worker shut down before startup probe');
+    expect(ops(t.fake)).toEqual(['resolve', 'start', 'abandon']);
+  });
+});
+
+describe('runPlan: commit point and undo order', () => {
+  function plainStep(name: string, trace: string[], extra: Partial<Step> = {}): Step {
+    return {
+      kind: 'release_command',
+      label: name,
+      source: 'app',
+      command: name,
+      run: () => {
+        trace.push(`run ${name}`);
+        return Promise.resolve(undefined);
+      },
+      undo: () => {
+        trace.push(`undo ${name}`);
+        return Promise.resolve({ removedWorkloads: 0 });
+      },
+      ...extra,
+    };
+  }
+
+  function failing(name: string, trace: string[]): Step {
+    return plainStep(name, trace, {
+      run: () => {
+        trace.push(`run ${name}`);
+        return Promise.reject(new Error('boom'));
+      },
+    });
+  }
+
+  async function run(plan: Step[]) {
+    const fake = createFakeEngine(images);
+    const stores = createMemoryStores();
+    const deployment = claimedDeployment();
+    const context: DeploymentContext = {
+      deployment,
+      engine: fake.engine,
+      store: stores.store,
+      metrics: undefined,
+      env: {},
+      image: null,
+      webPort: null,
+      candidate: null,
+    };
+    const log = createLogWriter({
+      deploymentId: deployment.id,
+      store: stores.logs,
+      onFlushError: () => undefined,
+    });
+    const result = await runPlan(plan, context, {
+      store: stores.store,
+      log,
+      logger,
+      control: control().stop,
+    });
+    await log.close();
+    return { result, stores };
+  }
+
+  test('a failure before the commit point undoes the steps that ran, newest first', async () => {
+    const trace: string[] = [];
+    const { result } = await run([
+      plainStep('a', trace),
+      plainStep('b', trace),
+      failing('c', trace),
+    ]);
+    expect(result.outcome).toBe('failed');
+    // The failed step itself has nothing to undo: it did not finish.
+    expect(trace).toEqual(['run a', 'run b', 'run c', 'undo b', 'undo a']);
+  });
+
+  test('after the commit point nothing is undone and the deployment stands', async () => {
+    const trace: string[] = [];
+    const { result, stores } = await run([
+      plainStep('a', trace),
+      plainStep('commit', trace, { commits: true }),
+      failing('after', trace),
+    ]);
+    expect(result.outcome).toBe('succeeded');
+    expect(trace).toEqual(['run a', 'run commit', 'run after']);
+    expect(stores.logText('d1')).toContain(
+      'warning: the release is live, but after failed: internal error',
+    );
+  });
+
+  test('after the commit point a stop no longer interrupts the remaining steps', async () => {
+    const trace: string[] = [];
+    const fake = createFakeEngine(images);
+    const stores = createMemoryStores();
+    const { stop, controller } = control();
+    const deployment = claimedDeployment();
+    const context: DeploymentContext = {
+      deployment,
+      engine: fake.engine,
+      store: stores.store,
+      metrics: undefined,
+      env: {},
+      image: null,
+      webPort: null,
+      candidate: null,
+    };
+    const log = createLogWriter({
+      deploymentId: 'd1',
+      store: stores.logs,
+      onFlushError: () => undefined,
+    });
+    const result = await runPlan(
+      [
+        plainStep('commit', trace, {
+          commits: true,
+          run: () => {
+            trace.push('run commit');
+            controller.abort({ kind: 'cancel' });
+            return Promise.resolve(undefined);
+          },
+        }),
+        plainStep('after', trace, {
+          run: (_context, io) => {
+            trace.push(`after sees aborted=${String(io.signal.aborted)}`);
+            return Promise.resolve(undefined);
+          },
+        }),
+      ],
+      context,
+      { store: stores.store, log, logger, control: stop },
+    );
+    await log.close();
+    expect(result.outcome).toBe('succeeded');
+    expect(trace).toEqual(['run commit', 'after sees aborted=false']);
+  });
+});
