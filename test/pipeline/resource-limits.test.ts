@@ -19,7 +19,7 @@ import {
 } from '../support/pipeline-harness.js';
 
 const mebibyte = 1024 * 1024;
-// `tail` keeps the whole newline-free input in memory: 64 MiB, far over a 6 MiB limit.
+// `tail` keeps the whole newline-free input in memory: 64 MiB, far over a 16 MiB limit (more than Docker's 6 MiB minimum, so a loaded machine still starts the shell).
 const hog = 'head -c 64m /dev/zero | tail > /dev/null';
 let harness: PipelineHarness;
 
@@ -42,21 +42,21 @@ async function setResources(app: string, resources: object): Promise<void> {
 }
 
 describe('resource limits', () => {
-  test('a release command over its memory limit fails with "out of memory (limit 6 MiB)"', async () => {
+  test('a release command over its memory limit fails with "out of memory (limit 16 MiB)"', async () => {
     await harness.createApp('hungry', { releaseCommands: [{ label: 'hog', command: hog }] });
-    await setResources('hungry', { memoryMiB: 6 });
+    await setResources('hungry', { memoryMiB: 16 });
     const done = await harness.waitForDeployment(
       (await harness.deploy('hungry', FIXTURE_IMAGES.webV1)).id,
     );
     expect(done.status).toBe('failed');
-    expect(done.failureReason).toBe("release command 'hog' ran out of memory (limit 6 MiB)");
+    expect(done.failureReason).toBe("release command 'hog' ran out of memory (limit 16 MiB)");
     const step = done.steps.find((s) => s.kind === 'release_command');
     expect(step).toMatchObject({
       status: 'failed',
-      error: 'out of memory (limit 6 MiB)',
+      error: 'out of memory (limit 16 MiB)',
       exitCode: 137,
     });
-    expect(await harness.log(done.id)).toContain('out of memory (limit 6 MiB)');
+    expect(await harness.log(done.id)).toContain('out of memory (limit 16 MiB)');
   });
 
   test('control: the same command within a larger limit succeeds', async () => {
