@@ -96,11 +96,25 @@ export function createReconciler(options: ReconcilerOptions) {
   }
 
   return {
+    /** Every repair runs even when an earlier one failed; the first failure is thrown at the end. */
     async reconcile(): Promise<ReconcileReport> {
-      const lost = await endLostDeployments();
-      const requeued = await requeueMissing();
-      const orphansRemoved = await removeOrphans(options);
-      const { revived, missing } = await checkLiveReleases(options);
+      const failures: unknown[] = [];
+      const attempt = async <T>(repair: () => Promise<T>, none: T): Promise<T> => {
+        try {
+          return await repair();
+        } catch (error) {
+          failures.push(error);
+          return none;
+        }
+      };
+      const lost = await attempt(endLostDeployments, 0);
+      const requeued = await attempt(requeueMissing, 0);
+      const orphansRemoved = await attempt(() => removeOrphans(options), 0);
+      const { revived, missing } = await attempt(() => checkLiveReleases(options), {
+        revived: 0,
+        missing: 0,
+      });
+      if (failures.length > 0) throw failures[0];
       return { lost, requeued, orphansRemoved, revived, missing };
     },
   };
