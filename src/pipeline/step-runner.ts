@@ -46,7 +46,8 @@ export async function runPlan(
   const { store } = deps;
   const deploymentId = context.deployment.id;
   const done: PlannedEntry[] = [];
-  let committed = false;
+  // An object, not a `let`: the commit is marked from a callback, where narrowing cannot see it.
+  const progress = { committed: false };
   let preflighted = false;
   try {
     const stored = await store.addSteps(deploymentId, plan.map(toPlanned));
@@ -57,15 +58,19 @@ export async function runPlan(
     }));
     for (let index = 0; index < entries.length; index += 1) {
       const entry = required(entries[index]);
-      if (!committed) throwIfStopped(entry.stored, deps.control);
+      if (!progress.committed) throwIfStopped(entry.stored, deps.control);
       if (!preflighted && entry.step.readOnly !== true) {
         preflighted = true;
         await runPreflights(entries.slice(index), context, deps);
       }
-      const signal = committed ? neverAborted : deps.control.signal;
-      const result = await execute(entry, context, deps, signal);
-      done.push(entry);
-      if (entry.step.commits === true) committed = true;
+      const signal = progress.committed ? neverAborted : deps.control.signal;
+      const result = await execute(entry, context, deps, signal, {
+        // Its work is done even if storing that fails: undo must see it, and a commit stands.
+        workDone: () => {
+          done.push(entry);
+          if (entry.step.commits === true) progress.committed = true;
+        },
+      });
       const followUps = result?.followUps ?? [];
       if (followUps.length > 0) {
         const added = await store.addSteps(
@@ -83,7 +88,7 @@ export async function runPlan(
     return { outcome: 'succeeded' };
   } catch (error) {
     const failure = toFailure(error, null).redacted(deps.log.redact);
-    if (committed) {
+    if (progress.committed) {
       // Nothing after the commit point may take the live release down; the reconciler repairs it.
       deps.logger.error({ err: error }, 'a step after the commit point failed');
       deps.log.line(null, `warning: the release is live, but ${failure.reason}`);
@@ -185,8 +190,10 @@ async function runPreflights(
     const problem = entry.step.preflight?.(context) ?? null;
     if (problem === null) continue;
     // The step that cannot succeed fails now, before a release command (a migration, say) runs.
-    await execute(entry, context, deps, deps.control.signal, () => {
-      throw StepFailure.of(problem);
+    await execute(entry, context, deps, deps.control.signal, {
+      body: () => {
+        throw StepFailure.of(problem);
+      },
     });
   }
 }
@@ -196,8 +203,14 @@ async function execute(
   context: DeploymentContext,
   deps: StepRunnerDependencies,
   signal: AbortSignal,
-  body?: () => never,
+  options: {
+    /** Replaces the step's run (a failed preflight). */
+    body?: () => never;
+    /** Called as soon as the step's work is done, before its outcome is stored. */
+    workDone?: () => void;
+  } = {},
 ) {
+  const { body, workDone } = options;
   const { stored, step } = entry;
   const { store, log, logger } = deps;
   const io = stepIo(stored, log, signal);
@@ -223,6 +236,7 @@ async function execute(
     logger.warn({ step: stored.label, reason: failure.reason }, 'step did not succeed');
     throw failure;
   }
+  workDone?.();
   // The work is done: if storing that fails, the step must not be recorded as failed instead.
   const success: StepOutcome = { status: 'succeeded', ...pickExitCode(result?.exitCode) };
   try {

@@ -207,6 +207,23 @@ describe('the step runner', () => {
     expect(t.stores.steps('d1')[1]?.status).toBe('running');
   });
 
+  test('a commit whose outcome cannot be stored still stands: the live candidate is never undone', async () => {
+    const t = setup();
+    let calls = 0;
+    const original = t.stores.store.finishStep.bind(t.stores.store);
+    // pull, start and probe are stored; activate's outcome is not.
+    t.stores.store.finishStep = (id, outcome) => {
+      calls += 1;
+      if (calls >= 4) return Promise.reject(new Error('database unreachable'));
+      return original(id, outcome);
+    };
+    const { stop } = control({ stopAfterMs: 300, reason: { kind: 'deadline', seconds: 5 } });
+    expect(await t.run(stop)).toBe('succeeded');
+    expect(t.stores.releases.get('app-1')?.workloadRef).toBe('fake-0001');
+    expect(ops(t.fake)).not.toContain('abandon');
+    expect(await t.fake.engine.web.health('fake-0001')).toBe('running');
+  });
+
   test.each([
     [
       'during a release command',
