@@ -7,6 +7,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ApplicationService } from '../services/application-service.js';
 import type { DeploymentService } from '../services/deployment-service.js';
+import type { DomainService } from '../services/domain-service.js';
 import type { HealthService } from '../services/health-service.js';
 import type { ReleaseCommandService } from '../services/release-command-service.js';
 import errorHandler, { sendProblem, toProblem } from './plugins/error-handler.js';
@@ -28,6 +29,7 @@ import type { RegistryCredentialService } from '../services/registry-credential-
 import type { TokenService } from '../services/token-service.js';
 import { applicationRoutes } from './routes/applications.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { domainRoutes } from './routes/domains.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { LogStreamService } from '../services/log-stream-service.js';
 import type { Registry } from 'prom-client';
@@ -48,6 +50,7 @@ export interface ServerDependencies {
   applications: ApplicationService;
   releaseCommands: ReleaseCommandService;
   deployments: DeploymentService;
+  domains: DomainService;
   logStream: LogStreamService;
   security: SecurityDependencies;
   metrics: Registry;
@@ -120,6 +123,7 @@ export async function buildServer(deps: ServerDependencies) {
         logStream: deps.logStream,
       });
       await v1.register(envRoutes, { env: deps.security.env });
+      await v1.register(domainRoutes, { domains: deps.domains });
       await v1.register(registryCredentialRoutes, {
         credentials: deps.security.registryCredentials,
       });

@@ -15,6 +15,8 @@ export interface ApiAppOptions {
   redis: Redis;
   security: SecuritySettings;
   queuePrefix?: string;
+  /** SLIPWAY_BASE_DOMAIN, when set. */
+  baseDomain?: string | null;
 }
 
 /** Waits at most `ms` for `work`; a backing service that hangs must not hold the shutdown. */
@@ -63,6 +65,7 @@ export async function createApiApp(options: ApiAppOptions): Promise<SlipwayServe
   const services = composeServices(db, redis, {
     logger,
     security: options.security,
+    baseDomain: options.baseDomain ?? null,
     ...(options.queuePrefix === undefined ? {} : { queuePrefix: options.queuePrefix }),
   });
   const release = backingServices({ db, redis, closeQueue: services.close });

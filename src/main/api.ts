@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     db,
     redis,
     queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
+    baseDomain: config.SLIPWAY_BASE_DOMAIN ?? null,
     security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
   });
   // All or nothing: an API that cannot reach its database or bind its port does not run at all.

@@ -9,8 +9,10 @@ import type { Database } from '../db/prisma-client.js';
 import { isConnectionError } from '../db/prisma-errors.js';
 import { createReleaseCommandRepository } from '../db/release-command-repository.js';
 import { createDeploymentRepository } from '../db/deployment-repository.js';
+import { createDomainRepository } from '../db/domain-repository.js';
 import { createDeploymentQueue } from '../queue/deployment-queue.js';
 import { createDeploymentService } from '../services/deployment-service.js';
+import { createDomainService } from '../services/domain-service.js';
 import { createApplicationService } from '../services/application-service.js';
 import { createHealthService } from '../services/health-service.js';
 import { createReleaseCommandService } from '../services/release-command-service.js';
@@ -20,7 +22,13 @@ import { composeSecurityServices, type SecuritySettings } from './compose-securi
 export function composeServices(
   db: Database,
   redis: Redis,
-  options: { logger: Logger; security: SecuritySettings; queuePrefix?: string },
+  options: {
+    logger: Logger;
+    security: SecuritySettings;
+    queuePrefix?: string;
+    /** SLIPWAY_BASE_DOMAIN: every app gets `<app>.<base>` as its default hostname. */
+    baseDomain?: string | null;
+  },
 ) {
   const applicationRepository = createApplicationRepository(db);
   const releaseCommandRepository = createReleaseCommandRepository(db);
@@ -70,10 +78,16 @@ export function composeServices(
     reader: createDeploymentProgressReader(db),
     logger: options.logger,
   });
+  const domains = createDomainService({
+    applications,
+    domains: createDomainRepository(db),
+    baseDomain: options.baseDomain ?? null,
+  });
   return {
     applications,
     releaseCommands,
     deployments,
+    domains,
     logStream,
     security,
     metrics: createApiMetrics(createDeploymentStats(db)),
