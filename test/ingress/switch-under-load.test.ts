@@ -18,15 +18,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setUp(): Promise<{ a: Upstream; b: Upstream; haproxy: HaproxyFixture }> {
+async function setUp(
+  live: 'a' | 'b' = 'a',
+): Promise<{ a: Upstream; b: Upstream; haproxy: HaproxyFixture }> {
   const a = await startUpstream('a', 300);
   cleanups.push(() => a.close());
   const b = await startUpstream('b');
   cleanups.push(() => b.close());
+  const port = live === 'a' ? a.port : b.port;
   const haproxy = await startHaproxyFixture([
-    { key: 'shop', hostnames: [host], slots: 2, live: [{ ip: '127.0.0.1', port: a.port }] },
+    { key: 'shop', hostnames: [host], slots: 2, live: [{ ip: '127.0.0.1', port }] },
   ]);
-  cleanups.push(() => haproxy.stop());
+  cleanups.push(async () => {
+    await haproxy.stop();
+    // Nothing left behind: the master (and with it its workers) is gone.
+    expect(() => process.kill(haproxy.process.pid, 0)).toThrow();
+  });
   return { a, b, haproxy };
 }
 
@@ -67,6 +74,36 @@ describe.each([
     });
   },
 );
+
+describe('reloading under load', () => {
+  it('drops no request across three reloads (expose-fd listeners, idle-close-on-response)', async () => {
+    // b answers at once: 2,000 requests through three reloads in a few seconds.
+    const { b, haproxy } = await setUp('b');
+    const apps = [
+      { key: 'shop', hostnames: [host], slots: 2, live: [{ ip: '127.0.0.1', port: b.port }] },
+    ];
+    const run = startLoad({
+      port: haproxy.port,
+      host,
+      requests: 2000,
+      concurrency: 8,
+      keepAlive: true,
+    });
+    for (let reload = 1; reload <= 3; reload += 1) {
+      await waitFor(
+        `${reload * 400} requests before reload ${reload}`,
+        () => run.completed() >= reload * 400,
+        30_000,
+      );
+      await haproxy.reload(apps);
+    }
+    const records = await run.done;
+
+    expect(records).toHaveLength(2000);
+    expect(failures(records)).toEqual([]);
+    expect(records.filter((r) => r.body === 'b')).toHaveLength(2000);
+  });
+});
 
 describe('negative control', () => {
   it('sees failed requests when the old upstream stops right after the switch, without a drain', async () => {

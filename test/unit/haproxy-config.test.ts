@@ -46,7 +46,7 @@ describe('HAProxy config generator', () => {
     expect(config).toMatch(
       /http-request return status 404 content-type "text\/plain; charset=utf-8"/,
     );
-    expect(config).toMatch(/status 503 .* hdr Retry-After 5 .* if \{ nbsrv\(\) eq 0 \}/);
+    expect(config).toMatch(/http-error status 503 .* hdr Retry-After 5 string /);
   });
 
   it('gives each app a backend with its slots: live ones ready, the rest disabled', () => {
