@@ -50,3 +50,9 @@ export function configAddress(address: UpstreamAddress): string {
 export function sameAddress(a: UpstreamAddress, b: UpstreamAddress): boolean {
   return a.ip === b.ip && a.port === b.port;
 }
+
+/** The engine-style endpoint of an upstream address (the inverse of parseEndpoint). */
+export function endpointOf(address: UpstreamAddress): string {
+  const { ip, port } = checkAddress(address);
+  return isIP(ip) === 6 ? `http://[${ip}]:${port}` : `http://${ip}:${port}`;
+}
