@@ -39,6 +39,7 @@ export async function startHaproxy(options: HaproxyProcessOptions): Promise<Hapr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const launch = { error: null as Error | null };
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-outputLimit);
   };
@@ -48,7 +49,9 @@ export async function startHaproxy(options: HaproxyProcessOptions): Promise<Hapr
     child.once('exit', () => {
       resolve();
     });
+    // E.g. ENOENT: HAProxy is not installed (scripts/ensure-haproxy.sh installs it).
     child.once('error', (error) => {
+      launch.error = error;
       keep(Buffer.from(`${error.message}\n`));
       resolve();
     });
@@ -63,7 +66,9 @@ export async function startHaproxy(options: HaproxyProcessOptions): Promise<Hapr
     await kill(child, exited);
     throw new IngressError(
       'INGRESS_UNAVAILABLE',
-      `HAProxy did not start: ${describe(error)}\n${output}`,
+      launch.error === null
+        ? `HAProxy did not start: ${describe(error)}\n${output}`
+        : `HAProxy did not start: cannot run HAProxy: ${launch.error.message}`,
     );
   }
   if (pid === undefined) throw new IngressError('INGRESS_UNAVAILABLE', 'HAProxy has no pid');

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHaproxyRouter } from '../../src/ingress/haproxy-router.js';
 import { notFoundBody, unavailableBody } from '../../src/ingress/haproxy-config.js';
 import { createRuntimeApi } from '../../src/ingress/runtime-api.js';
+import { startHaproxy } from '../../src/ingress/haproxy-process.js';
 import { startHaproxyFixture, type HaproxyFixture } from '../support/haproxy-fixture.js';
 import { startUpstream, type Upstream } from '../support/upstream-server.js';
 
@@ -210,6 +211,27 @@ describe('router and reload', () => {
       expect(await get('blog.test')).toMatchObject({ status: 200, body: 'b' });
     } finally {
       await writeFile(configFile, good);
+    }
+  });
+});
+
+describe('process helper', () => {
+  it('fails fast and clearly when HAProxy is missing or its config is broken', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-haproxy-bad-'));
+    try {
+      const configFile = join(dir, 'haproxy.cfg');
+      await writeFile(configFile, 'global\n  bogus-directive\n');
+      const adminSocket = join(dir, 'admin.sock');
+      const started = Date.now();
+      await expect(
+        startHaproxy({ configFile, adminSocket, binary: join(dir, 'no-haproxy') }),
+      ).rejects.toThrow(/HAProxy did not start: cannot run HAProxy: spawn .*ENOENT/);
+      await expect(startHaproxy({ configFile, adminSocket })).rejects.toThrow(
+        /HAProxy did not start: HAProxy exited \(1\)[\s\S]*bogus-directive/,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
