@@ -4,7 +4,14 @@
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund && node node_modules/@prisma/engines/scripts/postinstall.js
+# The download script exits 0 even when it fails, so the engine is checked for right here: a
+# missing one would otherwise only surface later, at `prisma generate` or at migrate.
+RUN npm ci --no-audit --no-fund \
+  && node node_modules/@prisma/engines/scripts/postinstall.js \
+  && if ! ls node_modules/@prisma/engines/schema-engine-* >/dev/null 2>&1; then \
+       echo "Prisma's schema engine was not downloaded (is binaries.prisma.sh reachable from the build?)" >&2; \
+       exit 1; \
+     fi
 
 # Generate the Prisma client and compile TypeScript. Also the image of the one-shot migrate
 # service, which needs the Prisma CLI.

@@ -137,6 +137,11 @@ ensure_registry() {
     fi
     die "$name does not answer on $url after ${registry_wait_seconds}s (log: $log)"
   fi
+  # A test run sets SLIPWAY_STARTED_RECORD so that it can stop, at its end, exactly the
+  # registries it started (and none that CI or an earlier run started).
+  if [ -n "${SLIPWAY_STARTED_RECORD:-}" ]; then
+    printf 'registry %s %s\n' "$pid" "$name" >>"$SLIPWAY_STARTED_RECORD"
+  fi
 }
 
 install_packages

@@ -37,6 +37,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits or _.:-')
     .default('bull'),
+  /** Lets webhooks target loopback, link-local and private addresses (off: SSRF protection). */
+  SLIPWAY_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   /** Seals secrets at rest (env vars, registry passwords); the API and the worker need the same. */
   SLIPWAY_SECRET_KEY: z.string().transform((text, ctx) => {
     try {

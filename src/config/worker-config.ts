@@ -42,6 +42,12 @@ const workerSchema = configSchema.extend({
         });
       }
     }),
+  /** Webhook deliveries attempted at once, apart from deployments. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** A receiver that has not answered within this is an attempt failed. */
+  WEBHOOK_TIMEOUT_SECONDS: seconds(10, 300),
+  /** First retry delay, doubled per failed attempt up to 1 h, for 24 h. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
 });
 
 export type WorkerConfig = z.infer<typeof workerSchema>;

@@ -20,6 +20,10 @@ export const auditActions = [
   'token.revoke',
   'deployment.trigger',
   'deployment.cancel',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.redeliver',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

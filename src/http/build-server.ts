@@ -27,6 +27,8 @@ import type { AuditService } from '../services/audit-service.js';
 import type { EnvService } from '../services/env-service.js';
 import type { RegistryCredentialService } from '../services/registry-credential-service.js';
 import type { TokenService } from '../services/token-service.js';
+import type { WebhookService } from '../services/webhook-service.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { applicationRoutes } from './routes/applications.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { domainRoutes } from './routes/domains.js';
@@ -43,6 +45,7 @@ export interface SecurityDependencies {
   env: EnvService;
   registryCredentials: RegistryCredentialService;
   audit: AuditService;
+  webhooks: WebhookService;
 }
 
 export interface ServerDependencies {
@@ -129,6 +132,7 @@ export async function buildServer(deps: ServerDependencies) {
       });
       await v1.register(tokenRoutes, { tokens: deps.security.tokens });
       await v1.register(auditRoutes, { audit: deps.security.audit });
+      await v1.register(webhookRoutes, { webhooks: deps.security.webhooks });
     },
     { prefix: '/v1' },
   );

@@ -96,6 +96,14 @@ export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
   'POST /v1/tokens': admin('token.create'),
   'GET /v1/tokens': admin(),
   'DELETE /v1/tokens/:id': admin('token.revoke'),
+
+  'POST /v1/webhooks': admin('webhook.create'),
+  'GET /v1/webhooks': admin(),
+  'GET /v1/webhooks/:id': admin(),
+  'PATCH /v1/webhooks/:id': admin('webhook.update'),
+  'DELETE /v1/webhooks/:id': admin('webhook.delete'),
+  'GET /v1/webhooks/:id/deliveries': admin(),
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': admin('webhook.redeliver'),
 };
 
 /** Swagger UI and its assets (registered by @fastify/swagger-ui) are public, like the document. */

@@ -17,6 +17,8 @@ export interface ApiAppOptions {
   queuePrefix?: string;
   /** SLIPWAY_BASE_DOMAIN, when set. */
   baseDomain?: string | null;
+  /** Lets webhooks target loopback, link-local and private addresses (SLIPWAY_WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivateWebhooks?: boolean;
 }
 
 /** Waits at most `ms` for `work`; a backing service that hangs must not hold the shutdown. */
@@ -67,6 +69,9 @@ export async function createApiApp(options: ApiAppOptions): Promise<SlipwayServe
     security: options.security,
     baseDomain: options.baseDomain ?? null,
     ...(options.queuePrefix === undefined ? {} : { queuePrefix: options.queuePrefix }),
+    ...(options.allowPrivateWebhooks === undefined
+      ? {}
+      : { allowPrivateWebhooks: options.allowPrivateWebhooks }),
   });
   const release = backingServices({ db, redis, closeQueue: services.close });
   let server: SlipwayServer;

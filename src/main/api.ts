@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
     baseDomain: config.SLIPWAY_BASE_DOMAIN ?? null,
     security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
+    allowPrivateWebhooks: config.SLIPWAY_WEBHOOK_ALLOW_PRIVATE,
   });
   // All or nothing: an API that cannot reach its database or bind its port does not run at all.
   try {

@@ -16,6 +16,10 @@ import { createDomainService } from '../services/domain-service.js';
 import { createApplicationService } from '../services/application-service.js';
 import { createHealthService } from '../services/health-service.js';
 import { createReleaseCommandService } from '../services/release-command-service.js';
+import { createWebhookRepository } from '../db/webhook-repository.js';
+import { createWebhookQueue } from '../queue/webhook-queue.js';
+import { createWebhookDispatcher } from '../services/webhook-dispatcher.js';
+import { createWebhookService } from '../services/webhook-service.js';
 import { composeSecurityServices, type SecuritySettings } from './compose-security.js';
 
 /** Wires repositories into services; the one place that knows which implementation backs what. */
@@ -28,6 +32,8 @@ export function composeServices(
     queuePrefix?: string;
     /** SLIPWAY_BASE_DOMAIN: every app gets `<app>.<base>` as its default hostname. */
     baseDomain?: string | null;
+    /** SLIPWAY_WEBHOOK_ALLOW_PRIVATE: webhooks may target private addresses (tests, labs). */
+    allowPrivateWebhooks?: boolean;
   },
 ) {
   const applicationRepository = createApplicationRepository(db);
@@ -49,11 +55,45 @@ export function composeServices(
       options.logger.warn({ err: error }, 'deployment queue error');
     },
   });
+  const webhookQueue = createWebhookQueue({
+    connection: redis,
+    ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
+    onError: (error) => {
+      options.logger.warn({ err: error }, 'webhook queue error');
+    },
+  });
+  const webhookRepository = createWebhookRepository(db);
+  const webhooks = createWebhookService({
+    repository: webhookRepository,
+    secretKey: options.security.secretKey,
+    allowPrivate: options.allowPrivateWebhooks ?? false,
+    schedule: webhookQueue.schedule,
+  });
+  const dispatchWebhooks = createWebhookDispatcher({
+    repository: webhookRepository,
+    schedule: webhookQueue.schedule,
+    logger: options.logger,
+  });
   const deployments = createDeploymentService({
     applications,
     deployments: createDeploymentRepository(db),
     envVars: security.envVars,
     queue,
+    // Recorded off the request's path: a webhook problem never fails or slows a trigger.
+    onEvent: (type, deployment, applicationId) => {
+      const { steps: _steps, ...summary } = deployment;
+      dispatchWebhooks({
+        type,
+        applicationId,
+        deploymentId: deployment.id,
+        data: { deployment: summary },
+      }).catch((error: unknown) => {
+        options.logger.error(
+          { err: error, deploymentId: deployment.id },
+          'webhook event not recorded',
+        );
+      });
+    },
   });
   const health = createHealthService(
     [
@@ -89,10 +129,12 @@ export function composeServices(
     deployments,
     domains,
     logStream,
-    security,
+    security: { ...security, webhooks },
     metrics: createApiMetrics(createDeploymentStats(db)),
     health,
     isDependencyUnavailable: isConnectionError,
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all([queue.close(), webhookQueue.close()]);
+    },
   };
 }

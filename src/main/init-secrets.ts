@@ -31,5 +31,5 @@ for (const { file, make } of secrets) {
   process.stdout.write(`${path} created\n`);
 }
 process.stdout.write(
-  `The admin token: docker compose exec api cat ${join(directory, 'admin-token')}\n`,
+  `The admin token: docker compose exec -T api cat ${join(directory, 'admin-token')}\n`,
 );

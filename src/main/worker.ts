@@ -11,6 +11,7 @@ import { createRedisConnection } from '../queue/redis-connection.js';
 import { composeWorker } from '../worker/compose-worker.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer } from './metrics-server.js';
+import { startWebhookDelivery } from './webhook-delivery.js';
 import { onShutdown } from './on-shutdown.js';
 
 /** Closes what start-up opened, newest first, whether start-up finished or not. */
@@ -51,6 +52,9 @@ async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
     closers.push(() => server.close());
   }
   const instance = config.SLIPWAY_INSTANCE ?? (await loadInstallationId(db));
+  // Its own queue and consumer: a slow or failing receiver never holds up a deployment.
+  const webhooks = startWebhookDelivery({ db, redis, logger, config });
+  closers.push(() => webhooks.close());
   const worker = composeWorker({
     db,
     redis,
@@ -64,6 +68,7 @@ async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
     metrics: metrics.pipeline,
+    events: webhooks.events,
     onReleaseHealth: metrics.releaseHealth,
   });
   closers.push(() => worker.stop(config.WORKER_DRAIN_TIMEOUT_SECONDS * 1000));

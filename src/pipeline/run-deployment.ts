@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
+import type { DeploymentEvents } from './deployment-events.js';
 import type { ClaimedDeployment, DeploymentStore, LogStore } from './deployment-store.js';
 import { createLogWriter, type LogWriter } from './log-writer.js';
 import { planDeployment } from './plan.js';
@@ -16,6 +17,8 @@ export interface PipelineDependencies {
   logger: Logger;
   logLimits?: { flushIntervalMs?: number; headBytes?: number; tailBytes?: number };
   metrics?: PipelineMetrics;
+  /** Told as the deployment runs (webhooks listen here); never slows or fails it. */
+  events?: DeploymentEvents;
 }
 
 export type PipelineOutcome = 'succeeded' | 'failed' | 'cancelled';
@@ -58,6 +61,7 @@ export async function runDeployment(
     log,
     logger,
     control,
+    ...(deps.events === undefined ? {} : { events: deps.events }),
   });
   if (result.outcome === 'succeeded') {
     log.line(null, `deployment ${deployment.id} is live`);
@@ -68,6 +72,7 @@ export async function runDeployment(
   await log.close();
   await deps.store.finishDeployment(deployment.id, result.outcome, reason);
   deps.metrics?.deploymentFinished(result.outcome);
+  deps.events?.deploymentFinished(deployment.id, result.outcome);
   logger.info({ status: result.outcome, reason }, 'deployment finished');
   return result.outcome;
 }

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { describeStepMoment } from '../domain/step-kinds.js';
 import { EngineError } from '../engine/engine-error.js';
+import type { DeploymentEvents } from './deployment-events.js';
 import type { DeploymentStore, StepOutcome, StoredStep } from './deployment-store.js';
 import type { LogWriter } from './log-writer.js';
 import { StepFailure, type DeploymentContext, type Step, type StepIo } from './step.js';
@@ -17,6 +18,7 @@ export interface StepRunnerDependencies {
   log: LogWriter;
   logger: Logger;
   control: StopControl;
+  events?: DeploymentEvents;
 }
 
 export type PlanOutcome =
@@ -48,6 +50,7 @@ export async function runPlan(
   let preflighted = false;
   try {
     const stored = await store.addSteps(deploymentId, plan.map(toPlanned));
+    deps.events?.deploymentStarted(deploymentId);
     const entries: PlannedEntry[] = plan.map((step, index) => ({
       step,
       stored: required(stored[index]),
@@ -210,6 +213,7 @@ async function execute(
     if (failure.outcome.error != null) log.line(stored.id, failure.outcome.error);
     await log.flush();
     await store.finishStep(stored.id, failure.outcome);
+    deps.events?.stepFinished(context.deployment.id, stored.id);
     failure.stepRecorded = true;
     context.metrics?.stepFinished(
       stored.kind,
@@ -227,6 +231,7 @@ async function execute(
   } catch (error) {
     await recordWhenStorageIsBack(stored, success, error, deps);
   }
+  deps.events?.stepFinished(context.deployment.id, stored.id);
   context.metrics?.stepFinished(stored.kind, 'succeeded', performance.now() - startedAt);
   return result;
 }

@@ -2,6 +2,7 @@ import { parseInt64 } from '../domain/int64.js';
 import { z } from 'zod';
 import { stepKinds, type StepKind } from '../domain/step-kinds.js';
 import { isValidImageReference, maxImageReferenceLength } from '../domain/image-reference.js';
+import { maxPreferWaitSeconds, preferredWaitSeconds } from '../domain/prefer-wait.js';
 import { resourceDefaults } from '../domain/resource-limits.js';
 import {
   resourceSettingsSchema,
@@ -47,6 +48,19 @@ export const idempotencyHeadersSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional()
     .describe('Retries with the same key and body within 24 h return the original deployment'),
+});
+
+export const triggerHeadersSchema = idempotencyHeadersSchema.extend({
+  prefer: z
+    .string()
+    .max(1024)
+    .refine((value) => preferredWaitSeconds(value) !== 'invalid', {
+      error: `wait must be whole seconds from 0 to ${maxPreferWaitSeconds}`,
+    })
+    .optional()
+    .describe(
+      `RFC 7240. \`wait=N\` (N ≤ ${maxPreferWaitSeconds}): answer once the deployment finished (200) or after N seconds (202), with \`Preference-Applied: wait=N\``,
+    ),
 });
 
 export const logStreamHeadersSchema = z.object({

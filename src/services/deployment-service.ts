@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
+import { preferredWaitSeconds } from '../domain/prefer-wait.js';
 import { renderDeploymentLog } from '../domain/render-deployment-log.js';
 import type {
   Deployment,
@@ -25,14 +26,42 @@ function deploymentNotFound(id: string): AppError {
   return new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
 }
 
+const finishedStatuses = new Set<Deployment['status']>(['succeeded', 'failed', 'cancelled']);
+
 export function createDeploymentService(deps: {
   applications: Pick<ApplicationService, 'requireApp' | 'settingsOf'>;
   deployments: DeploymentRepository;
   envVars: Pick<EnvVarRepository, 'snapshot'>;
   queue: DeploymentQueue;
   onEnqueueFailure?: (error: unknown, deploymentId: string) => void;
+  /**
+   * Told of what happens to a deployment here rather than in the worker (webhooks): queued at
+   * trigger, and cancelled when cancelled before a worker took it.
+   */
+  onEvent?: (
+    type: 'deployment.queued' | 'deployment.cancelled',
+    deployment: Deployment,
+    applicationId: string,
+  ) => void;
+  /** How often a `Prefer: wait` trigger re-reads the deployment (default 250 ms). */
+  waitPollMs?: number;
 }) {
   const { applications, deployments, queue } = deps;
+  const waitPollMs = deps.waitPollMs ?? 250;
+
+  /** The deployment once finished, or as it is after `seconds` (PostgreSQL is the truth). */
+  async function waitUntilFinished(deployment: Deployment, seconds: number): Promise<Deployment> {
+    const deadline = Date.now() + seconds * 1000;
+    let current = deployment;
+    // Bounded by the deadline: at most seconds * 1000 / waitPollMs reads.
+    while (!finishedStatuses.has(current.status) && Date.now() < deadline) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(waitPollMs, deadline - Date.now())),
+      );
+      current = (await deployments.findById(current.id)) ?? current;
+    }
+    return current;
+  }
 
   /** The deployment a retried request refers to, or null when the key is free (or expired). */
   async function replayOf(
@@ -113,7 +142,39 @@ export function createDeploymentService(deps: {
           cause: error,
         });
       }
+      deps.onEvent?.('deployment.queued', deployment, owner.id);
       return { deployment, replayed: false };
+    },
+
+    /**
+     * trigger, then with `Prefer: wait=N` holds the answer until the deployment finished or N s
+     * passed. `finished` tells whether it did; `waitApplied` is the N that was honoured.
+     */
+    async triggerAndWait(
+      app: string,
+      request: TriggerDeployment,
+      headers: { idempotencyKey?: string | undefined; prefer?: string | undefined },
+    ): Promise<{
+      deployment: Deployment;
+      replayed: boolean;
+      finished: boolean;
+      waitApplied: number | null;
+    }> {
+      const wait = preferredWaitSeconds(headers.prefer);
+      if (wait === 'invalid') {
+        throw new AppError('VALIDATION_FAILED', 'Prefer: wait must be 0-300 whole seconds', {
+          issues: [{ path: '/prefer', message: 'invalid wait', location: 'headers' }],
+        });
+      }
+      const triggered = await this.trigger(app, request, headers.idempotencyKey);
+      const deployment =
+        wait === null ? triggered.deployment : await waitUntilFinished(triggered.deployment, wait);
+      return {
+        ...triggered,
+        deployment,
+        finished: finishedStatuses.has(deployment.status),
+        waitApplied: wait,
+      };
     },
 
     /** Queued: cancelled at once. Running: the worker kills what runs and cleans up. */
@@ -127,6 +188,10 @@ export function createDeploymentService(deps: {
           'DEPLOYMENT_FINISHED',
           `deployment ${id} already finished (${deployment.status}); there is nothing to cancel`,
         );
+      }
+      if (result === 'cancelled' && deps.onEvent !== undefined) {
+        const owner = await applications.requireApp(deployment.app);
+        deps.onEvent('deployment.cancelled', deployment, owner.id);
       }
       return { deployment, accepted: result === 'requested' };
     },

@@ -37,10 +37,15 @@ export function orderPollEvents(input: {
   seen: ReadonlyMap<string, string>;
   /** The deployment had ended when the steps were read: nothing is held back. */
   finished: boolean;
+  /**
+   * Following as it happens (a poll), rather than the replay a follower gets when it joins: a
+   * step seen for the first time already finished still gets its "running" first.
+   */
+  live: boolean;
 }): OrderedEvent[] {
   const { steps, seen } = input;
   const byId = new Map(steps.map((step) => [step.id, step]));
-  const stepEvents = stepChanges(steps, seen).sort((a, b) =>
+  const stepEvents = stepChanges(steps, seen, input.live).sort((a, b) =>
     before(a.rank, b.rank) ? -1 : before(b.rank, a.rank) ? 1 : 0,
   );
   const anyUnfinished = steps.some((step) => !finishedStatuses.has(step.status));
@@ -72,6 +77,7 @@ export function orderPollEvents(input: {
 function stepChanges(
   steps: DeploymentStep[],
   seen: ReadonlyMap<string, string>,
+  live: boolean,
 ): { step: DeploymentStep; rank: Rank }[] {
   const changes: { step: DeploymentStep; rank: Rank }[] = [];
   for (const step of steps) {
@@ -79,8 +85,9 @@ function stepChanges(
     if (signature === stepSignature(step)) continue;
     const last = signature?.split('|')[0];
     const finished = finishedStatuses.has(step.status);
-    // Only for a follower that saw the step before it ran; a replay shows steps as they are now.
-    if (finished && step.startedAt !== null && signature !== undefined && last !== 'running') {
+    // Not in a replay: it shows the steps as they are now.
+    const missedRunning = live ? last !== 'running' : signature !== undefined && last !== 'running';
+    if (finished && step.startedAt !== null && missedRunning) {
       changes.push({
         step: {
           ...step,

@@ -47,12 +47,14 @@ export function createLogStreamService(deps: {
     deployment: Deployment,
     chunks: LogChunkEvent[],
     finished: boolean,
+    live: boolean,
   ): void {
     const events = orderPollEvents({
       steps: deployment.steps,
       chunks: chunks.filter((chunk) => chunk.id > follower.lastId),
       seen: follower.steps,
       finished,
+      live,
     });
     for (const event of events) {
       if (event.type === 'log') {
@@ -98,7 +100,7 @@ export function createLogStreamService(deps: {
     for (const follower of channel.followers) {
       // Joined while this poll ran, from further back than it read: served by the next poll.
       if (follower.lastId < from) continue;
-      if (deployment !== null) deliver(follower, deployment, chunks, finished);
+      if (deployment !== null) deliver(follower, deployment, chunks, finished, true);
       if (finished) {
         follower.sink(end);
         channel.followers.delete(follower);
@@ -142,7 +144,7 @@ export function createLogStreamService(deps: {
         throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${deploymentId}`);
       const follower: Follower = { sink, lastId: lastEventId ?? -1n, steps: new Map() };
       const finished = terminal.has(deployment.status);
-      deliver(follower, deployment, await readAll(deploymentId, follower.lastId), finished);
+      deliver(follower, deployment, await readAll(deploymentId, follower.lastId), finished, false);
       if (finished) {
         // Finished before we read its output, so what we sent is complete.
         sink({ type: 'end', status: deployment.status, failureReason: deployment.failureReason });

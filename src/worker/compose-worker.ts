@@ -14,6 +14,7 @@ import {
   withLogStoreRetries,
 } from '../db/retrying-deployment-store.js';
 import type { Engine, WorkloadHealth } from '../engine/engine.js';
+import type { DeploymentEvents } from '../pipeline/deployment-events.js';
 import type { PipelineDependencies, PipelineMetrics } from '../pipeline/run-deployment.js';
 import { createDeploymentQueue } from '../queue/deployment-queue.js';
 import { startDeploymentWorker } from '../queue/deployment-worker.js';
@@ -36,6 +37,8 @@ export interface WorkerCompositionOptions {
   /** BullMQ key prefix (SLIPWAY_QUEUE_PREFIX); the API must use the same. */
   queuePrefix?: string | undefined;
   metrics?: PipelineMetrics;
+  /** Told as deployments run (webhook deliveries). */
+  events?: DeploymentEvents;
   /** Live releases by health after each reconcile pass. */
   onReleaseHealth?: (counts: Record<WorkloadHealth, number>) => void;
   heartbeatIntervalMs?: number;
@@ -70,6 +73,7 @@ export function composeWorker(options: WorkerCompositionOptions) {
     workerId: options.workerId,
     deploymentTimeoutSeconds: options.deploymentTimeoutSeconds,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.events === undefined ? {} : { events: options.events }),
     ...(options.logLimits === undefined ? {} : { logLimits: options.logLimits }),
     ...(options.heartbeatIntervalMs === undefined
       ? {}

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { describeStepMoment } from '../domain/step-kinds.js';
-import { type Inventory, type WebBackend, type WorkloadHealth } from '../engine/engine.js';
+import type { Inventory, WebBackend, WorkloadHealth } from '../engine/engine.js';
 import type { LogStore, RecoveryStore } from '../pipeline/deployment-store.js';
+import { checkLiveReleases } from './live-release-health.js';
+import { removeOrphans } from './remove-orphans.js';
 
 export interface ReconcilerOptions {
   store: RecoveryStore;
@@ -93,74 +95,12 @@ export function createReconciler(options: ReconcilerOptions) {
     return requeued;
   }
 
-  async function removeOrphans(): Promise<number> {
-    const workloads = await inventory.list();
-    const owners = await store.workloadOwnership([
-      ...new Set(workloads.flatMap((w) => (w.deploymentId === null ? [] : [w.deploymentId]))),
-    ]);
-    const orphans = workloads.filter((workload) => {
-      const owner = owners.get(workload.deploymentId ?? '');
-      return owner?.active !== true && owner?.liveWorkloadRef !== workload.ref;
-    });
-    // Side by side: each removal may wait out a stop grace period, and a pass must stay short,
-    // as the next one (which notices lost workers) waits for it.
-    const results = await Promise.allSettled(
-      orphans.map(async (workload) => {
-        await inventory.remove(workload.ref);
-        logger.info(
-          { workloadRef: workload.ref, deploymentId: workload.deploymentId },
-          'removed orphaned workload',
-        );
-      }),
-    );
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure !== undefined) throw failure.reason;
-    return orphans.length;
-  }
-
-  /**
-   * A live release stopped or removed outside Slipway (docker kill, docker rm, a host restart
-   * without restart policy) is noticed here: a stopped one is started again, a missing one is
-   * reported (its release stays recorded, with health "missing", until a deployment replaces it).
-   */
-  async function checkLiveReleases(): Promise<{ revived: number; missing: number }> {
-    const counts: Record<WorkloadHealth, number> = { running: 0, exited: 0, missing: 0 };
-    let revived = 0;
-    for (const release of await store.liveReleases()) {
-      let health = await options.web.health(release.workloadRef);
-      const what = { deploymentId: release.deploymentId, workloadRef: release.workloadRef };
-      const stopped = health === 'exited';
-      if (stopped) {
-        logger.warn(
-          what,
-          `live release ${options.web.describe(release.workloadRef)} had stopped; starting it again`,
-        );
-        await options.web.revive(release.workloadRef);
-        health = await options.web.health(release.workloadRef);
-        if (health === 'running') revived += 1;
-      }
-      if (health === 'missing' && release.health !== 'missing') {
-        logger.error(
-          what,
-          `live release ${options.web.describe(release.workloadRef)} is gone: the app has nothing serving it until it is deployed again`,
-        );
-      }
-      counts[health] += 1;
-      // Written when there is news; a healthy release that stayed healthy costs no write.
-      if (stopped || health !== release.health || health !== 'running') {
-        await store.recordReleaseHealth(release.applicationId, release.workloadRef, health);
-      }
-    }
-    options.onReleaseHealth?.(counts);
-    return { revived, missing: counts.missing };
-  }
-
   return {
     async reconcile(): Promise<ReconcileReport> {
       const lost = await endLostDeployments();
       const requeued = await requeueMissing();
-      const orphansRemoved = await removeOrphans();
-      const { revived, missing } = await checkLiveReleases();
+      const orphansRemoved = await removeOrphans(options);
+      const { revived, missing } = await checkLiveReleases(options);
       return { lost, requeued, orphansRemoved, revived, missing };
     },
   };

@@ -316,6 +316,7 @@ describe('a change and its audit entry commit together (issue 11, item 11)', () 
       apps: (await broken.db.application.findMany({ orderBy: { name: 'asc' } })).map((a) => ({
         name: a.name,
         port: a.webPort,
+        memory: a.resourceMemoryMib,
       })),
       env: (await broken.db.envVar.findMany({ orderBy: { name: 'asc' } })).map((v) => v.name),
       tokens: await broken.db.apiToken.count(),
@@ -343,6 +344,7 @@ describe('a change and its audit entry commit together (issue 11, item 11)', () 
       '/v1/apps/kept/release-commands',
       { label: 'l', command: 'true' },
     ],
+    ['PATCH …/settings/resources', 'PATCH', '/v1/apps/kept/settings/resources', { memoryMiB: 300 }],
     [
       'PUT …/registry-credentials',
       'PUT',

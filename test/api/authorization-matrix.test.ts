@@ -87,6 +87,8 @@ interface Fixture {
   hostname: string;
   tokenToRevoke: string;
   deployTokenForThisApp: string;
+  webhookId: string;
+  deliveryId: string;
 }
 
 /** A request body that succeeds, per operation that takes one. */
@@ -108,6 +110,9 @@ function sampleBody(key: string, fixture: Fixture): object | undefined {
       password: 'matrix-password',
     },
     'POST /v1/tokens': { name: 'from the matrix', scope: 'admin' },
+    // A public address given as such: creating the webhook needs no DNS and contacts nobody.
+    'POST /v1/webhooks': { url: 'http://93.184.215.14/matrix' },
+    'PATCH /v1/webhooks/:id': { description: 'changed by the matrix' },
   };
   return bodies[key];
 }
@@ -120,6 +125,8 @@ function fillPath(operation: Operation, fixture: Fixture): string {
     if (name === 'id' && operation.path.startsWith('/v1/deployments/')) return fixture.deploymentId;
     if (name === 'id' && operation.path.includes('/release-commands/')) return fixture.commandId;
     if (name === 'id' && operation.path.startsWith('/v1/tokens/')) return fixture.tokenToRevoke;
+    if (name === 'id' && operation.path.startsWith('/v1/webhooks/')) return fixture.webhookId;
+    if (name === 'deliveryId') return fixture.deliveryId;
     throw new Error(
       `the matrix does not know how to fill {${name}} in ${operation.path}: extend fillPath()`,
     );
@@ -197,6 +204,20 @@ async function createFixture(keepDeploymentActive: boolean): Promise<Fixture> {
     scope: 'deploy',
     apps: [app],
   });
+  const { id: webhookId } = expectCreated(
+    await post('/v1/webhooks', { url: 'http://93.184.215.14/fixture', events: ['step.finished'] }),
+  );
+  const { id: deliveryId } = await t.db.webhookDelivery.create({
+    data: {
+      webhookId,
+      messageId: `msg_${randomBytes(6).toString('hex')}`,
+      eventType: 'step.finished',
+      deploymentId,
+      payload: { type: 'step.finished' },
+      status: 'failed',
+      nextAttemptAt: null,
+    },
+  });
   return {
     app,
     applicationId,
@@ -206,6 +227,8 @@ async function createFixture(keepDeploymentActive: boolean): Promise<Fixture> {
     hostname,
     tokenToRevoke,
     deployTokenForThisApp,
+    webhookId,
+    deliveryId,
   };
 }
 

@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
+import Fastify from 'fastify';
+import { operationIds } from '../../src/http/operation-ids.js';
+import openapi from '../../src/http/plugins/openapi.js';
 import { renderOpenApiDocument } from '../../src/main/openapi-document.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { parseBody } from './helpers.js';
@@ -111,4 +114,39 @@ test('GET /docs serves the Swagger UI HTML', async () => {
     return;
   }
   throw new Error('/docs redirected too many times');
+});
+
+describe('fit for client generators', () => {
+  const namedOperationSchema = z.object({ operationId: z.string() }).loose();
+  const componentsSchema = z
+    .object({ components: z.object({ schemas: z.record(z.string(), z.unknown()) }) })
+    .loose();
+
+  test('every operation has a unique camelCase operationId from src/http/operation-ids.ts', () => {
+    const ids = Object.values(doc.paths).flatMap((item) =>
+      Object.values(item).map((operation) => namedOperationSchema.parse(operation).operationId),
+    );
+    expect(ids.length).toBe(Object.keys(operationIds).length);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
+  });
+
+  test('no component schema is left unused', () => {
+    const { components } = componentsSchema.parse(doc);
+    const referenced = Object.keys(components.schemas).filter((name) =>
+      rendered.includes(`"#/components/schemas/${name}"`),
+    );
+    expect(referenced).toEqual(Object.keys(components.schemas));
+    // Negative control: the check does see a reference where there is one.
+    expect(referenced).toContain('Problem');
+  });
+
+  test('a documented route without an operationId stops start-up', async () => {
+    const server = Fastify();
+    await server.register(openapi);
+    expect(() =>
+      server.get('/unnamed', { schema: { summary: 'nobody named me' } }, () => 'x'),
+    ).toThrow(/has no operationId/);
+    await server.close();
+  });
 });

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       LOG_LEVEL: 'info',
       SLIPWAY_QUEUE_PREFIX: 'bull',
+      SLIPWAY_WEBHOOK_ALLOW_PRIVATE: false,
     });
   });
 
@@ -56,7 +57,23 @@ describe('loadConfig', () => {
       'SLIPWAY_ADMIN_TOKEN',
       'SLIPWAY_QUEUE_PREFIX',
       'SLIPWAY_SECRET_KEY',
+      'SLIPWAY_WEBHOOK_ALLOW_PRIVATE',
     ]);
+  });
+
+  test.each([
+    ['true', true],
+    ['false', false],
+  ])('SLIPWAY_WEBHOOK_ALLOW_PRIVATE=%s', (value, expected) => {
+    expect(
+      loadConfig({ ...base, SLIPWAY_WEBHOOK_ALLOW_PRIVATE: value }).SLIPWAY_WEBHOOK_ALLOW_PRIVATE,
+    ).toBe(expected);
+  });
+
+  test('SLIPWAY_WEBHOOK_ALLOW_PRIVATE=yes is refused, naming the variable', () => {
+    expect(() => loadConfig({ ...base, SLIPWAY_WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow(
+      /SLIPWAY_WEBHOOK_ALLOW_PRIVATE: must be true or false/,
+    );
   });
 
   test.each(['postgresql://u@h/db', 'postgres://u@h:5433/db?sslmode=require'])(

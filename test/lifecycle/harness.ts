@@ -76,6 +76,8 @@ export interface Harness {
   /** SLIPWAY_INSTANCE of every worker of this file: containers are found by it. */
   instance: string;
   baseUrl: string;
+  /** SLIPWAY_ADMIN_TOKEN of the API, for clients started by a test (e.g. the CLI). */
+  adminToken: string;
   /**
    * Every HTTP request to an API goes through here (streams included), so credentials are added
    * in exactly one place. Returns the raw response; the body is not read.
@@ -117,6 +119,8 @@ export async function startHarness(options: { dedicatedRedis?: boolean } = {}): 
     const services = composeServices(apiDb, redisConnection, {
       logger,
       security: { adminToken, secretKey },
+      // Webhook receivers of these tests listen on 127.0.0.1.
+      allowPrivateWebhooks: true,
       queuePrefix: options.queuePrefix ?? queuePrefix,
     });
     const server: SlipwayServer = await buildServer({ logger, ...services });
@@ -165,6 +169,7 @@ export async function startHarness(options: { dedicatedRedis?: boolean } = {}): 
     queuePrefix,
     instance,
     baseUrl: main.baseUrl,
+    adminToken,
     http,
     async api(path, options, baseUrl) {
       const response = await http(path, options, baseUrl);

@@ -9,6 +9,7 @@ import { REGISTRY_IMAGES } from '../support/docker-fixtures.js';
 import { killLeftoverWorkers } from '../support/worker-process.js';
 import {
   createApp,
+  deploymentRow,
   startHarness,
   storedLog,
   trigger,
@@ -212,14 +213,19 @@ describe('live log stream (SSE)', () => {
   }, 120_000);
 
   test('a live stream tells the story in order: running, output, outcome, then "is live"', async () => {
-    const app = await createApp(h, 'sse-order');
+    // Followed while still queued behind a slower one, so the stream sees every step from its start.
+    const app = await createApp(h, 'sse-order', {
+      releaseCommands: [{ label: 'pause', command: 'sleep 2' }],
+    });
+    await trigger(h, app, REGISTRY_IMAGES.webV1);
     const deployment = await trigger(h, app, REGISTRY_IMAGES.webV1);
+    expect((await deploymentRow(h.db, deployment.id)).status).toBe('queued');
     const session = await follow(deployment.id, null, Number.MAX_SAFE_INTEGER);
     expect(session.end).toEqual({ status: 'succeeded', failureReason: null });
     const index = (match: (entry: Session['timeline'][number]) => boolean) =>
       session.timeline.findIndex(match);
     const kindOf = new Map(session.steps.map((step) => [step.id, step.kind]));
-    for (const kind of ['pull', 'start', 'probe', 'activate']) {
+    for (const kind of ['pull', 'release_command', 'start', 'probe', 'activate']) {
       const running = index((e) => e.type === 'step' && e.kind === kind && e.status === 'running');
       const finished = index(
         (e) => e.type === 'step' && e.kind === kind && e.status === 'succeeded',

@@ -53,6 +53,7 @@ describe("the order of one poll's events", () => {
       ],
       seen,
       finished: false,
+      live: true,
     });
     expect(describeEvents(events)).toEqual([
       'log ready',
@@ -74,6 +75,7 @@ describe("the order of one poll's events", () => {
         ['s1', stepSignature(step(1, 'activate', 'pending'))],
       ]),
       finished: false,
+      live: true,
     });
     expect(describeEvents(events)).toEqual(['log attempt 1']);
   });
@@ -84,8 +86,8 @@ describe("the order of one poll's events", () => {
       chunks: [chunk(1, null, 'deployment is live')],
       seen: new Map([['s0', stepSignature(step(0, 'activate', 'running'))]]),
     };
-    expect(orderPollEvents({ ...input, finished: false })).toEqual([]);
-    expect(describeEvents(orderPollEvents({ ...input, finished: true }))).toEqual([
+    expect(orderPollEvents({ ...input, finished: false, live: true })).toEqual([]);
+    expect(describeEvents(orderPollEvents({ ...input, finished: true, live: true }))).toEqual([
       'log deployment is live',
     ]);
   });
@@ -97,6 +99,7 @@ describe("the order of one poll's events", () => {
       chunks: [],
       seen,
       finished: true,
+      live: true,
     });
     expect(describeEvents(events)).toEqual(['start skipped']);
   });

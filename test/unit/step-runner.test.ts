@@ -264,6 +264,24 @@ describe('the step runner', () => {
   });
 });
 
+/** A context as run-deployment.ts builds it, before any step ran. */
+function emptyContext(
+  deployment: ReturnType<typeof claimedDeployment>,
+  fake: ReturnType<typeof createFakeEngine>,
+  stores: ReturnType<typeof createMemoryStores>,
+): DeploymentContext {
+  return {
+    deployment,
+    engine: fake.engine,
+    store: stores.store,
+    metrics: undefined,
+    env: {},
+    image: null,
+    webPort: null,
+    candidate: null,
+  };
+}
+
 describe('runPlan: commit point and undo order', () => {
   function plainStep(name: string, trace: string[], extra: Partial<Step> = {}): Step {
     return {
@@ -296,16 +314,7 @@ describe('runPlan: commit point and undo order', () => {
     const fake = createFakeEngine(images);
     const stores = createMemoryStores();
     const deployment = claimedDeployment();
-    const context: DeploymentContext = {
-      deployment,
-      engine: fake.engine,
-      store: stores.store,
-      metrics: undefined,
-      env: {},
-      image: null,
-      webPort: null,
-      candidate: null,
-    };
+    const context = emptyContext(deployment, fake, stores);
     const log = createLogWriter({
       deploymentId: deployment.id,
       store: stores.logs,
@@ -353,16 +362,7 @@ describe('runPlan: commit point and undo order', () => {
     const stores = createMemoryStores();
     const { stop, controller } = control();
     const deployment = claimedDeployment();
-    const context: DeploymentContext = {
-      deployment,
-      engine: fake.engine,
-      store: stores.store,
-      metrics: undefined,
-      env: {},
-      image: null,
-      webPort: null,
-      candidate: null,
-    };
+    const context = emptyContext(deployment, fake, stores);
     const log = createLogWriter({
       deploymentId: 'd1',
       store: stores.logs,

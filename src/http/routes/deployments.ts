@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { appParamsSchema } from '../../schemas/application.js';
 import {
   logStreamHeadersSchema,
-  idempotencyHeadersSchema,
+  triggerHeadersSchema,
   deploymentParamsSchema,
   deploymentSchema,
   deploymentSummarySchema,
@@ -30,13 +30,13 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{
         tags,
         summary: 'Deploy an image',
         description:
-          'Snapshots the current settings, stores the deployment and queues it. A worker then pulls the image, runs the release commands, starts and probes the web container, and only then makes it the live release.',
+          'Snapshots the current settings, stores the deployment and queues it. A worker then pulls the image, runs the release commands, starts and probes the web container, and only then makes it the live release.\n\nWith `Prefer: wait=N` (RFC 7240, N ≤ 300) the answer waits until the deployment finished (200) or N seconds passed (202), and carries `Preference-Applied: wait=N`.',
         params: appParamsSchema,
-        headers: idempotencyHeadersSchema,
+        headers: triggerHeadersSchema,
         body: triggerDeploymentSchema,
         response: {
           200: deploymentSchema.describe(
-            'A retry with the same Idempotency-Key: the original deployment',
+            'A retry with the same Idempotency-Key: the original deployment; or, with Prefer: wait, the finished deployment',
           ),
           202: deploymentSchema,
           ...problemResponses(400, 404, 413, 415, 422, 503),
@@ -44,12 +44,15 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const { deployment, replayed } = await deployments.trigger(
+      const { deployment, replayed, finished, waitApplied } = await deployments.triggerAndWait(
         request.params.app,
         request.body,
-        request.headers['idempotency-key'],
+        { idempotencyKey: request.headers['idempotency-key'], prefer: request.headers.prefer },
       );
-      return reply.code(replayed ? 200 : 202).send(deployment);
+      if (waitApplied !== null) reply.header('preference-applied', `wait=${waitApplied}`);
+      return reply
+        .code(replayed || (waitApplied !== null && finished) ? 200 : 202)
+        .send(deployment);
     },
   );
 
