@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseSecretKey, SecretKeyError } from '../domain/secret-box.js';
+import { hostnameSchema } from '../schemas/domain.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -22,6 +23,14 @@ export const configSchema = z.object({
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens')
       .optional(),
+  ),
+  /**
+   * Gives every app the hostname `<app>.<SLIPWAY_BASE_DOMAIN>` on the ingress (e.g. apps.example.com
+   * with a wildcard DNS record). Unset or empty: apps have only the hostnames given to them.
+   */
+  SLIPWAY_BASE_DOMAIN: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    hostnameSchema.max(189, 'must leave room for an app name: at most 189 characters').optional(),
   ),
   /** Prefix of the queue's Redis keys; the API and the worker must agree. Lets installations share a Redis. */
   SLIPWAY_QUEUE_PREFIX: z

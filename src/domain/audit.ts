@@ -12,6 +12,8 @@ export const auditActions = [
   'release-command.reorder',
   'env.set',
   'env.delete',
+  'domain.set',
+  'domain.delete',
   'registry-credentials.set',
   'registry-credentials.delete',
   'token.create',

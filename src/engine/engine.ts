@@ -131,9 +131,36 @@ export interface WebBackend {
   describe(ref: string): string;
 }
 
-/** Sends an app's traffic to its live release; null for engines that route by themselves. */
+export interface RouteResult {
+  /** Endpoints that started taking the app's new requests with this call. */
+  added: number;
+  /** Endpoints that stopped taking new requests and now drain (the previous release). */
+  draining: number;
+}
+
+export interface DrainResult {
+  /** Requests in flight on the draining endpoints when the drain began. */
+  inFlightAtStart: number;
+  /** Requests still in flight when the drain ended (0 unless it timed out). */
+  inFlightAtEnd: number;
+  elapsedMs: number;
+}
+
+/**
+ * Sends an app's traffic to its live release; null for engines that route by themselves. The
+ * app is named by its stable key (the application id), so a rename changes nothing here.
+ */
 export interface TrafficRouter {
-  route(app: string, endpoint: string): Promise<void>;
+  /**
+   * Sends the app's new requests to exactly these endpoints, all at once; endpoints that served
+   * before and are not among them drain (finish what they have, get nothing new). Idempotent.
+   */
+  route(app: string, endpoints: string[]): Promise<RouteResult>;
+  /**
+   * Waits until the app's draining endpoints have no request in flight, or timeoutMs passed or
+   * the signal aborted, then takes them out of the app's backend.
+   */
+  drain(app: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<DrainResult>;
 }
 
 export interface OwnedWorkload {

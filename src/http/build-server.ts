@@ -7,6 +7,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ApplicationService } from '../services/application-service.js';
 import type { DeploymentService } from '../services/deployment-service.js';
+import type { DomainService } from '../services/domain-service.js';
 import type { HealthService } from '../services/health-service.js';
 import type { ReleaseCommandService } from '../services/release-command-service.js';
 import errorHandler, { sendProblem, toProblem } from './plugins/error-handler.js';
@@ -30,6 +31,7 @@ import type { WebhookService } from '../services/webhook-service.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { applicationRoutes } from './routes/applications.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { domainRoutes } from './routes/domains.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { LogStreamService } from '../services/log-stream-service.js';
 import type { Registry } from 'prom-client';
@@ -51,6 +53,7 @@ export interface ServerDependencies {
   applications: ApplicationService;
   releaseCommands: ReleaseCommandService;
   deployments: DeploymentService;
+  domains: DomainService;
   logStream: LogStreamService;
   security: SecurityDependencies;
   metrics: Registry;
@@ -123,6 +126,7 @@ export async function buildServer(deps: ServerDependencies) {
         logStream: deps.logStream,
       });
       await v1.register(envRoutes, { env: deps.security.env });
+      await v1.register(domainRoutes, { domains: deps.domains });
       await v1.register(registryCredentialRoutes, {
         credentials: deps.security.registryCredentials,
       });

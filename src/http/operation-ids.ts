@@ -32,6 +32,10 @@ export const operationIds: Readonly<Record<string, string>> = {
   'PUT /v1/apps/:app/env/:name': 'setEnvVar',
   'DELETE /v1/apps/:app/env/:name': 'deleteEnvVar',
 
+  'GET /v1/apps/:app/domains': 'listDomains',
+  'PUT /v1/apps/:app/domains/:hostname': 'setDomain',
+  'DELETE /v1/apps/:app/domains/:hostname': 'deleteDomain',
+
   'GET /v1/apps/:app/registry-credentials': 'getRegistryCredentials',
   'PUT /v1/apps/:app/registry-credentials': 'setRegistryCredentials',
   'DELETE /v1/apps/:app/registry-credentials': 'deleteRegistryCredentials',

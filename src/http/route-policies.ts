@@ -72,6 +72,10 @@ export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
   'PUT /v1/apps/:app/env/:name': app('change-env', 'env.set'),
   'DELETE /v1/apps/:app/env/:name': app('change-env', 'env.delete'),
 
+  'GET /v1/apps/:app/domains': app('read-settings'),
+  'PUT /v1/apps/:app/domains/:hostname': app('change-settings', 'domain.set'),
+  'DELETE /v1/apps/:app/domains/:hostname': app('change-settings', 'domain.delete'),
+
   'GET /v1/apps/:app/registry-credentials': app('read-settings'),
   'PUT /v1/apps/:app/registry-credentials': app('change-credentials', 'registry-credentials.set'),
   'DELETE /v1/apps/:app/registry-credentials': app(

@@ -15,6 +15,8 @@ export interface ApiAppOptions {
   redis: Redis;
   security: SecuritySettings;
   queuePrefix?: string;
+  /** SLIPWAY_BASE_DOMAIN, when set. */
+  baseDomain?: string | null;
   /** Lets webhooks target loopback, link-local and private addresses (SLIPWAY_WEBHOOK_ALLOW_PRIVATE). */
   allowPrivateWebhooks?: boolean;
 }
@@ -65,6 +67,7 @@ export async function createApiApp(options: ApiAppOptions): Promise<SlipwayServe
   const services = composeServices(db, redis, {
     logger,
     security: options.security,
+    baseDomain: options.baseDomain ?? null,
     ...(options.queuePrefix === undefined ? {} : { queuePrefix: options.queuePrefix }),
     ...(options.allowPrivateWebhooks === undefined
       ? {}

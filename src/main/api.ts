@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     db,
     redis,
     queuePrefix: config.SLIPWAY_QUEUE_PREFIX,
+    baseDomain: config.SLIPWAY_BASE_DOMAIN ?? null,
     security: { adminToken: config.SLIPWAY_ADMIN_TOKEN, secretKey: config.SLIPWAY_SECRET_KEY },
     allowPrivateWebhooks: config.SLIPWAY_WEBHOOK_ALLOW_PRIVATE,
   });

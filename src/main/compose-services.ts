@@ -9,8 +9,10 @@ import type { Database } from '../db/prisma-client.js';
 import { isConnectionError } from '../db/prisma-errors.js';
 import { createReleaseCommandRepository } from '../db/release-command-repository.js';
 import { createDeploymentRepository } from '../db/deployment-repository.js';
+import { createDomainRepository } from '../db/domain-repository.js';
 import { createDeploymentQueue } from '../queue/deployment-queue.js';
 import { createDeploymentService } from '../services/deployment-service.js';
+import { createDomainService } from '../services/domain-service.js';
 import { createApplicationService } from '../services/application-service.js';
 import { createHealthService } from '../services/health-service.js';
 import { createReleaseCommandService } from '../services/release-command-service.js';
@@ -28,6 +30,8 @@ export function composeServices(
     logger: Logger;
     security: SecuritySettings;
     queuePrefix?: string;
+    /** SLIPWAY_BASE_DOMAIN: every app gets `<app>.<base>` as its default hostname. */
+    baseDomain?: string | null;
     /** SLIPWAY_WEBHOOK_ALLOW_PRIVATE: webhooks may target private addresses (tests, labs). */
     allowPrivateWebhooks?: boolean;
   },
@@ -114,10 +118,16 @@ export function composeServices(
     reader: createDeploymentProgressReader(db),
     logger: options.logger,
   });
+  const domains = createDomainService({
+    applications,
+    domains: createDomainRepository(db),
+    baseDomain: options.baseDomain ?? null,
+  });
   return {
     applications,
     releaseCommands,
     deployments,
+    domains,
     logStream,
     security: { ...security, webhooks },
     metrics: createApiMetrics(createDeploymentStats(db)),

@@ -152,3 +152,25 @@ export interface DeploymentProgressReader {
 }
 
 export type { DeploymentLogData, StoredLogChunk } from '../domain/render-deployment-log.js';
+
+export interface StoredDomain {
+  hostname: string;
+  createdAt: Date;
+}
+
+export interface DomainRepository {
+  /** Sorted by hostname. */
+  list(applicationId: string): Promise<StoredDomain[]>;
+  /**
+   * Gives the hostname to the app under the app's lock. Throws AppError DOMAIN_TAKEN when another
+   * app holds it, or when `defaultOf` names an existing other app (whose default hostname it is);
+   * `assertCanAdd` sees the app's current count when the hostname is new to it and may throw.
+   */
+  put(
+    applicationId: string,
+    hostname: string,
+    options: { defaultOf: string | null; assertCanAdd: (currentCount: number) => void },
+  ): Promise<{ domain: StoredDomain; created: boolean }>;
+  /** False when the app did not have the hostname. */
+  delete(applicationId: string, hostname: string): Promise<boolean>;
+}

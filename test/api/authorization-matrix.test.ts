@@ -84,6 +84,7 @@ interface Fixture {
   commandId: string;
   deploymentId: string;
   envName: string;
+  hostname: string;
   tokenToRevoke: string;
   deployTokenForThisApp: string;
   webhookId: string;
@@ -120,6 +121,7 @@ function fillPath(operation: Operation, fixture: Fixture): string {
   return operation.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
     if (name === 'app') return fixture.app;
     if (name === 'name') return fixture.envName;
+    if (name === 'hostname') return fixture.hostname;
     if (name === 'id' && operation.path.startsWith('/v1/deployments/')) return fixture.deploymentId;
     if (name === 'id' && operation.path.includes('/release-commands/')) return fixture.commandId;
     if (name === 'id' && operation.path.startsWith('/v1/tokens/')) return fixture.tokenToRevoke;
@@ -161,6 +163,12 @@ async function createFixture(keepDeploymentActive: boolean): Promise<Fixture> {
     payload: { value: 'x', secret: false },
   });
   expect(env.statusCode, env.body).toBe(201);
+  const hostname = `${app}.matrix.test`;
+  const domain = await t.server.inject({
+    method: 'PUT',
+    url: `/v1/apps/${app}/domains/${hostname}`,
+  });
+  expect(domain.statusCode, domain.body).toBe(201);
   const credentials = await t.server.inject({
     method: 'PUT',
     url: `/v1/apps/${app}/registry-credentials`,
@@ -216,6 +224,7 @@ async function createFixture(keepDeploymentActive: boolean): Promise<Fixture> {
     commandId,
     deploymentId,
     envName,
+    hostname,
     tokenToRevoke,
     deployTokenForThisApp,
     webhookId,

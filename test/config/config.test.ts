@@ -176,6 +176,20 @@ describe('loadWorkerConfig', () => {
     );
   });
 
+  test('SLIPWAY_BASE_DOMAIN is an optional hostname, lower-cased; empty means unset', () => {
+    expect(
+      loadConfig({ ...base, SLIPWAY_BASE_DOMAIN: 'Apps.Example.COM' }).SLIPWAY_BASE_DOMAIN,
+    ).toBe('apps.example.com');
+    expect(
+      loadWorkerConfig({ ...base, SLIPWAY_BASE_DOMAIN: '' }).SLIPWAY_BASE_DOMAIN,
+    ).toBeUndefined();
+    for (const bad of ['*.example.com', 'example.com.', '1.2.3.4', 'a b', `${'a.'.repeat(95)}b`]) {
+      expect(configError({ ...base, SLIPWAY_BASE_DOMAIN: bad }).message, bad).toContain(
+        'SLIPWAY_BASE_DOMAIN',
+      );
+    }
+  });
+
   test('reports shared and worker problems at once, in one format', () => {
     let message = '';
     try {

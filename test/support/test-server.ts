@@ -33,6 +33,8 @@ export interface TestServerOptions {
   logger?: Logger;
   /** Defaults to the shared test Redis; a test that stops Redis passes its own. */
   redisUrl?: string;
+  /** SLIPWAY_BASE_DOMAIN for this server. */
+  baseDomain?: string;
 }
 
 /** The real API wired to a database of its own and the shared test Redis. */
@@ -50,6 +52,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     redis,
     queuePrefix: redisPrefix,
     security: { adminToken, secretKey },
+    baseDomain: options.baseDomain ?? null,
   });
   await server.ready();
 

@@ -49,6 +49,7 @@ async function openapiPlugin(app: FastifyInstance) {
         { name: 'release-commands', description: 'Commands run before each release goes live' },
         { name: 'deployments', description: 'Deploy images and follow their progress' },
         { name: 'env', description: 'Environment variables and secrets of the containers' },
+        { name: 'domains', description: 'Hostnames the ingress routes to each application' },
         { name: 'registry-credentials', description: 'Credentials the pull step uses' },
         { name: 'tokens', description: 'API tokens and their scopes' },
         { name: 'audit', description: 'Who changed what, when, from where' },

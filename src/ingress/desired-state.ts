@@ -1,0 +1,35 @@
+/**
+ * What the ingress should route, from what PostgreSQL says: each app's hostnames (its own, plus
+ * the default `<app>.<SLIPWAY_BASE_DOMAIN>`) and the endpoint of its live release. Pure.
+ */
+import { parseEndpoint } from './endpoint.js';
+import type { IngressApp } from './haproxy-config.js';
+
+export interface RoutedApp {
+  id: string;
+  name: string;
+  /** The hostnames given to the app through the API. */
+  hostnames: string[];
+  /** The live release's endpoint; null when there is none or its workload is gone. */
+  liveEndpoint: string | null;
+}
+
+export function desiredIngressApps(
+  apps: RoutedApp[],
+  options: { baseDomain: string | null; slotsPerApp: number },
+): IngressApp[] {
+  // A hostname given explicitly wins over another app's default one (an app created later with
+  // a name whose default hostname was already given away gets no default).
+  const given = new Set(apps.flatMap((app) => app.hostnames));
+  return apps.map((app) => {
+    const fallback = options.baseDomain === null ? null : `${app.name}.${options.baseDomain}`;
+    const hostnames = [...app.hostnames];
+    if (fallback !== null && !given.has(fallback)) hostnames.unshift(fallback);
+    return {
+      key: app.id,
+      hostnames,
+      slots: options.slotsPerApp,
+      live: app.liveEndpoint === null ? [] : [parseEndpoint(app.liveEndpoint)],
+    };
+  });
+}
