@@ -39,7 +39,11 @@ export function createLogFlusher(options: LogFlusherOptions) {
       let upToId: bigint | null = null;
       while (budget.storedTailBytes - bytes > tailBytes && count < budget.storedTail.length - 1) {
         const oldest = budget.storedTail[count];
-        if (oldest === undefined) break;
+        // Never below half the budget: a big chunk followed by a tiny one (the last line, written
+        // apart) must not leave only that line as the step's tail.
+        if (oldest === undefined || budget.storedTailBytes - bytes - oldest.bytes < tailBytes / 2) {
+          break;
+        }
         bytes += oldest.bytes;
         upToId = oldest.id;
         count += 1;

@@ -54,8 +54,8 @@ describe('the health of a live release', () => {
     const live = await deployLive(h, app, FIXTURE_IMAGES.webV1);
     expect((await health(app)).health).toBe('running');
     // `docker stop` marks it stopped by hand: the restart policy alone never brings it back.
+    // Not checked as stopped here: the reconciler (1 s interval) may have started it already.
     await dockerCli(['stop', '-t', '1', live.containerId]);
-    expect(await containerRunning(live.containerId)).toBe(false);
     await worker.waitForLog(
       (record) => record.msg.includes('had stopped; starting it again'),
       15_000,

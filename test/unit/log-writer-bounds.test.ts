@@ -97,4 +97,30 @@ describe('log writer keeps each step log bounded', () => {
     expect(Buffer.byteLength(all) + (omitted.get('s') ?? 0)).toBe(written);
     expect(appendCount()).toBeGreaterThan(0);
   });
+
+  test('a tiny last write after a big stored tail chunk does not become the whole tail', async () => {
+    const { store, stored } = tableStore();
+    const log = createLogWriter({
+      deploymentId: 'd',
+      store,
+      headBytes: 1000,
+      tailBytes: 4000,
+      flushIntervalMs: 60_000,
+      onFlushError: (error) => {
+        throw error;
+      },
+    });
+    // The head fills first; then one big tail chunk (bigger than the tail budget) is stored...
+    log.write('s', line(0).repeat(10));
+    let big = '';
+    for (let n = 1; n <= 70; n += 1) big += line(n);
+    log.write('s', big);
+    await log.flush();
+    // ...then the last line arrives on its own.
+    log.write('s', 'LAST\n');
+    await log.close();
+    const tail = stored('s', 'tail');
+    expect(tail.endsWith(`${line(70)}LAST\n`)).toBe(true);
+    expect(Buffer.byteLength(tail)).toBeGreaterThanOrEqual(2000);
+  });
 });
