@@ -93,7 +93,15 @@ export function createApplicationRepository(db: Database): ApplicationRepository
           const row = await tx.application.update({
             where: { name },
             data: {
-              ...(next.webContainer === undefined ? {} : { webPort: next.webContainer.port }),
+              ...(next.webContainer === undefined
+                ? {}
+                : {
+                    webPort: next.webContainer.port,
+                    webReplicas: next.webContainer.replicas,
+                    webDrainTimeoutSeconds: next.webContainer.drainTimeoutSeconds,
+                    webStopTimeoutSeconds: next.webContainer.stopTimeoutSeconds,
+                    webRetainReleases: next.webContainer.retainReleases,
+                  }),
               ...(next.startupProbe === undefined
                 ? {}
                 : {
@@ -143,7 +151,13 @@ function toApplication(row: ApplicationRow): Application {
 function toRecord(row: ApplicationRow): ApplicationRecord {
   return {
     ...toApplication(row),
-    webContainer: { port: row.webPort },
+    webContainer: {
+      port: row.webPort,
+      replicas: row.webReplicas,
+      drainTimeoutSeconds: row.webDrainTimeoutSeconds,
+      stopTimeoutSeconds: row.webStopTimeoutSeconds,
+      retainReleases: row.webRetainReleases,
+    },
     startupProbe: {
       startupTimeoutSeconds: row.probeStartupTimeoutSeconds,
       probeTimeoutSeconds: row.probeTimeoutSeconds,

@@ -6,14 +6,20 @@ import type {
   RecoveryStore,
   StoredStep,
 } from '../pipeline/deployment-store.js';
-import type { Database } from './prisma-client.js';
+import type { Database, Transaction } from './prisma-client.js';
 import { openRunSecrets } from './run-secrets.js';
+import { appHostnames } from '../domain/app-hostnames.js';
 
 /** Positions are shifted through negative numbers so the (deployment, position) key never clashes. */
 const shiftOffset = 1_000_000;
 
 /** `secretKey` (SLIPWAY_SECRET_KEY) opens the secrets a claimed deployment runs with. */
-export function createDeploymentStore(db: Database, secretKey: Buffer): DeploymentStore {
+export function createDeploymentStore(
+  db: Database,
+  secretKey: Buffer,
+  /** SLIPWAY_BASE_DOMAIN: gives each app its default hostname. */
+  baseDomain: string | null = null,
+): DeploymentStore {
   return {
     async claim(deploymentId, workerId) {
       const claim = await db.$transaction(async (tx) => {
@@ -54,6 +60,12 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
             applicationId: fresh.applicationId,
             image: fresh.image,
             settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
+            hostnames: await claimedHostnames(
+              tx,
+              target.application.name,
+              fresh.applicationId,
+              baseDomain,
+            ),
           },
           sealedEnv: fresh.envSnapshot,
         } as const;
@@ -293,4 +305,28 @@ export function createRecoveryStore(db: Database): RecoveryStore {
 
 function toHealth(value: string): WorkloadHealth {
   return workloadHealths.find((health) => health === value) ?? 'missing';
+}
+
+/** One query: the app's own hostnames, and whether its default one was given to another app. */
+async function claimedHostnames(
+  tx: Transaction,
+  name: string,
+  applicationId: string,
+  baseDomain: string | null,
+): Promise<string[]> {
+  const fallback = baseDomain === null ? null : `${name}.${baseDomain}`;
+  const rows = await tx.domain.findMany({
+    where: {
+      OR: [{ applicationId }, ...(fallback === null ? [] : [{ hostname: fallback }])],
+    },
+    select: { hostname: true, applicationId: true },
+  });
+  const own = rows.filter((row) => row.applicationId === applicationId);
+  return appHostnames({
+    name,
+    own: own.map((row) => row.hostname),
+    baseDomain,
+    givenElsewhere: (hostname) =>
+      rows.some((row) => row.hostname === hostname && row.applicationId !== applicationId),
+  });
 }

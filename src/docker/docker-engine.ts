@@ -18,7 +18,7 @@ export interface DockerEngineOptions extends DockerOperationsOptions {
   /** Docker network of release and web containers (DEPLOY_NETWORK); undefined = default bridge. */
   network: string | undefined;
   /** One readiness request; tests replace it to observe the probe. */
-  probeAttempt?: (url: string, timeoutMs: number) => Promise<ProbeAttempt>;
+  probeAttempt?: (url: string, timeoutMs: number, host: string | null) => Promise<ProbeAttempt>;
 }
 
 /** Lines of a crashed web container's output shown in the probe step's log. */
@@ -99,7 +99,9 @@ function createWebBackend(docker: DockerOperations, options: DockerEngineOptions
       const result = await runStartupProbe({
         url: `${candidate.endpoint}${check.path}`,
         settings: check.settings,
-        attempt: options.probeAttempt ?? probeOnce,
+        attempt: (url, timeoutMs) =>
+          (options.probeAttempt ?? probeOnce)(url, timeoutMs, check.host),
+        host: check.host,
         containerState: () => docker.containerState(candidate.ref),
         log: io.log,
         signal: io.signal,
@@ -128,7 +130,7 @@ function createWebBackend(docker: DockerOperations, options: DockerEngineOptions
 
     promote: (ref) => docker.keepRunning(ref),
     abandon: (ref) => docker.removeContainer(ref),
-    retire: (ref) => docker.removeContainer(ref),
+    retire: (ref, { stopTimeoutSeconds }) => docker.removeContainer(ref, stopTimeoutSeconds),
     async health(ref) {
       const state = await docker.containerState(ref);
       if (state === null) return 'missing';

@@ -54,7 +54,9 @@ export function createDockerOperations(options: DockerOperationsOptions = {}) {
     logTail: (id: string, lines: number) => logTail(docker, id, lines),
     keepRunning: (id: string) => keepRunning(docker, id),
     startContainer: (id: string) => startContainer(docker, id),
-    removeContainer: (id: string) => removeContainer(docker, id),
+    /** Stops it (SIGTERM, SIGKILL after stopTimeoutSeconds, default the container's own) and removes it. */
+    removeContainer: (id: string, stopTimeoutSeconds?: number) =>
+      removeContainer(docker, id, stopTimeoutSeconds),
     listContainers: (labels: Record<string, string>) => listContainers(docker, labels),
   };
 }

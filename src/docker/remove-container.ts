@@ -6,12 +6,16 @@ import { STOP_TIMEOUT_SECONDS } from './web-container.js';
 import { removeWithVolumes } from './remove-options.js';
 
 /** Stops (so the process gets its SIGTERM) then force-removes; a vanished container is fine. */
-export async function removeContainer(docker: Docker, containerId: string): Promise<void> {
+export async function removeContainer(
+  docker: Docker,
+  containerId: string,
+  stopTimeoutSeconds: number = STOP_TIMEOUT_SECONDS,
+): Promise<void> {
   const container = docker.getContainer(containerId);
   // A failed stop matters only if the forced removal, which kills what still runs, fails too.
   let stopFailure: string | null = null;
   try {
-    await container.stop({ t: STOP_TIMEOUT_SECONDS });
+    await container.stop({ t: stopTimeoutSeconds });
   } catch (error) {
     if (hasStatus(error, 404)) return;
     // 304: it was not running.

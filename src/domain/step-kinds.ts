@@ -9,6 +9,8 @@ export const stepVocabulary = {
   start: { section: 'docker start web container', phrase: 'start' },
   probe: { section: 'startup probe', phrase: 'startup probe' },
   activate: { section: 'activate release', phrase: 'activate' },
+  route: { section: 'ingress route', phrase: 'route' },
+  retire: { section: 'retire previous release', phrase: 'retire' },
 } as const satisfies Record<string, { section: string; phrase: string }>;
 
 export type StepKind = keyof typeof stepVocabulary;

@@ -95,6 +95,11 @@ export interface Candidate {
 export interface ReadinessCheck {
   path: string;
   settings: StartupProbeSettings;
+  /**
+   * Host header of each probe request: the app's primary hostname, since frameworks that check
+   * Host reject a request to a bare address. null sends the endpoint's own host:port.
+   */
+  host: string | null;
 }
 
 export type ReadinessResult =
@@ -121,8 +126,11 @@ export interface WebBackend {
   promote(ref: string): Promise<void>;
   /** Removes a candidate that never became live. A workload already gone is not an error. */
   abandon(ref: string): Promise<void>;
-  /** Stops and removes a release that is no longer live. A workload already gone is not an error. */
-  retire(ref: string): Promise<void>;
+  /**
+   * Stops (SIGTERM, then SIGKILL after stopTimeoutSeconds) and removes a release that is no longer
+   * live. A workload already gone is not an error.
+   */
+  retire(ref: string, options: { stopTimeoutSeconds: number }): Promise<void>;
   /** How the workload of a live release is doing, for the reconciler. */
   health(ref: string): Promise<WorkloadHealth>;
   /** Starts a live release's workload again after it stopped outside Slipway. */

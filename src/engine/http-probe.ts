@@ -6,9 +6,14 @@ export type ProbeAttempt = { ok: true; status: number } | { ok: false; reason: s
  * One HTTP GET, cut at timeoutMs. Redirects are not followed: a 3xx means the server is up.
  * Failures are reduced to a short reason ("refused", "timeout", "HTTP 503") for the step log.
  */
-export function probeOnce(url: string, timeoutMs: number): Promise<ProbeAttempt> {
+export function probeOnce(
+  url: string,
+  timeoutMs: number,
+  host: string | null = null,
+): Promise<ProbeAttempt> {
+  const headers = host === null ? {} : { host };
   return new Promise((resolve) => {
-    const request = http.get(url, { agent: false, timeout: timeoutMs }, (response) => {
+    const request = http.get(url, { agent: false, timeout: timeoutMs, headers }, (response) => {
       const status = response.statusCode ?? 0;
       response.resume();
       response.on('error', () => {

@@ -5,6 +5,8 @@ export interface StartupProbeOptions {
   url: string;
   settings: StartupProbeSettings;
   attempt: (url: string, timeoutMs: number) => Promise<ProbeAttempt>;
+  /** The Host header the attempts send (for the log line); null: the URL's own. */
+  host?: string | null;
   /** Null when the workload no longer exists. */
   containerState: () => Promise<{ running: boolean; exitCode: number | null } | null>;
   log: (line: string) => void;
@@ -44,7 +46,7 @@ export async function runStartupProbe(options: StartupProbeOptions): Promise<Sta
   };
 
   options.log(
-    `probing ${options.url} every ${settings.intervalMs} ms (request timeout ${settings.probeTimeoutSeconds} s, give up after ${settings.startupTimeoutSeconds} s or ${settings.maxRetries} attempts)`,
+    `probing ${options.url}${options.host == null ? '' : ` with Host: ${options.host}`} every ${settings.intervalMs} ms (request timeout ${settings.probeTimeoutSeconds} s, give up after ${settings.startupTimeoutSeconds} s or ${settings.maxRetries} attempts)`,
   );
   for (;;) {
     if (options.signal?.aborted === true) {

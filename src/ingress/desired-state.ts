@@ -2,6 +2,7 @@
  * What the ingress should route, from what PostgreSQL says: each app's hostnames (its own, plus
  * the default `<app>.<SLIPWAY_BASE_DOMAIN>`) and the endpoint of its live release. Pure.
  */
+import { appHostnames } from '../domain/app-hostnames.js';
 import { parseEndpoint } from './endpoint.js';
 import type { IngressApp } from './haproxy-config.js';
 
@@ -22,9 +23,12 @@ export function desiredIngressApps(
   // a name whose default hostname was already given away gets no default).
   const given = new Set(apps.flatMap((app) => app.hostnames));
   return apps.map((app) => {
-    const fallback = options.baseDomain === null ? null : `${app.name}.${options.baseDomain}`;
-    const hostnames = [...app.hostnames];
-    if (fallback !== null && !given.has(fallback)) hostnames.unshift(fallback);
+    const hostnames = appHostnames({
+      name: app.name,
+      own: app.hostnames,
+      baseDomain: options.baseDomain,
+      givenElsewhere: (hostname) => given.has(hostname),
+    });
     return {
       key: app.id,
       hostnames,

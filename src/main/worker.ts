@@ -60,6 +60,7 @@ async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
     redis,
     engine: createDockerEngine({ instance, network: config.DEPLOY_NETWORK }),
     secretKey: config.SLIPWAY_SECRET_KEY,
+    baseDomain: config.SLIPWAY_BASE_DOMAIN ?? null,
     logger,
     workerId,
     concurrency: config.WORKER_CONCURRENCY,

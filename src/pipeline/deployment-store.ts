@@ -30,6 +30,8 @@ export interface ClaimedDeployment {
   applicationId: string;
   image: string;
   settings: DeploymentSettingsSnapshot;
+  /** The app's hostnames on the ingress, primary first (src/domain/app-hostnames.ts); may be empty. */
+  hostnames: string[];
   /** Env vars of the release-command and web containers, as of the trigger; secrets opened. */
   env: Record<string, string>;
   /** Values masked as ***** in the deployment's log (secret env values, registry password). */

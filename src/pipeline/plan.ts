@@ -1,17 +1,19 @@
-import type { Logger } from 'pino';
 import type { ClaimedDeployment } from './deployment-store.js';
 import type { Step } from './step.js';
 import { activateStep } from './steps/activate.js';
 import { probeStep } from './steps/probe.js';
 import { pullStep } from './steps/pull.js';
 import { releaseCommandStep } from './steps/release-command.js';
+import { retireStep } from './steps/retire.js';
+import { routeStep } from './steps/route.js';
 import { startStep } from './steps/start.js';
 
 /**
  * The plan of a deployment, written once: pull (which adds the image's own release commands
- * after itself), the app's release commands in order, then start → probe → activate.
+ * after itself), the app's release commands in order, then start → probe → activate (the commit
+ * point) → route → retire.
  */
-export function planDeployment(deployment: ClaimedDeployment, logger: Logger): Step[] {
+export function planDeployment(deployment: ClaimedDeployment): Step[] {
   return [
     pullStep(deployment.image),
     ...deployment.settings.releaseCommands.map((command) =>
@@ -19,6 +21,8 @@ export function planDeployment(deployment: ClaimedDeployment, logger: Logger): S
     ),
     startStep(),
     probeStep(),
-    activateStep(logger),
+    activateStep(),
+    routeStep(),
+    retireStep(),
   ];
 }

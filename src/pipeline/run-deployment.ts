@@ -53,10 +53,11 @@ export async function runDeployment(
     image: null,
     webPort: null,
     candidate: null,
+    previousRelease: null,
   };
 
   // runPlan turns every failure into an outcome; it does not throw.
-  const result = await runPlan(planDeployment(deployment, logger), context, {
+  const result = await runPlan(planDeployment(deployment), context, {
     store: deps.store,
     log,
     logger,

@@ -92,6 +92,10 @@ export async function runPlan(
       // Nothing after the commit point may take the live release down; the reconciler repairs it.
       deps.logger.error({ err: error }, 'a step after the commit point failed');
       deps.log.line(null, `warning: the release is live, but ${failure.reason}`);
+      // The steps after it never run (a retire left undone is the reconciler's orphan).
+      await store.skipPendingSteps(deploymentId).catch((skipError: unknown) => {
+        deps.logger.error({ err: skipError }, 'could not mark the remaining steps skipped');
+      });
       return { outcome: 'succeeded' };
     }
     if (!failure.stepRecorded) {

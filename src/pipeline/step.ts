@@ -5,7 +5,12 @@
  */
 import type { StepKind } from '../domain/step-kinds.js';
 import type { Candidate, Engine, ImageInfo, OutputStream } from '../engine/engine.js';
-import type { ClaimedDeployment, DeploymentStore, StepOutcome } from './deployment-store.js';
+import type {
+  ClaimedDeployment,
+  DeploymentStore,
+  LiveRelease,
+  StepOutcome,
+} from './deployment-store.js';
 import type { WebPortChoice } from './web-port.js';
 
 /** Observations for monitoring; implemented with prom-client by the worker. */
@@ -29,6 +34,8 @@ export interface DeploymentContext {
   webPort: Extract<WebPortChoice, { ok: true }> | null;
   /** Set by the start step: the new release, until it is committed or abandoned. */
   candidate: Candidate | null;
+  /** Set by the activate step: the release it replaced, for the retire step; null if none. */
+  previousRelease: LiveRelease | null;
 }
 
 /** The runner's services for the step being run. */

@@ -7,7 +7,8 @@ import { resourceDefaults } from '../domain/resource-limits.js';
 import {
   resourceSettingsSchema,
   startupProbeSettingsSchema,
-  webContainerSettingsSchema,
+  webContainerDefaults,
+  webContainerFields,
 } from './settings.js';
 
 export const deploymentStatuses = [
@@ -80,7 +81,18 @@ export const triggerDeploymentSchema = z
 
 /** What a deployment runs with: the app's settings frozen at trigger time (stored as JSON). */
 export const deploymentSettingsSnapshotSchema = z.object({
-  webContainer: webContainerSettingsSchema,
+  // Deployments triggered before a field existed run with its default.
+  webContainer: z.object({
+    port: webContainerFields.port,
+    replicas: webContainerFields.replicas.default(webContainerDefaults.replicas),
+    drainTimeoutSeconds: webContainerFields.drainTimeoutSeconds.default(
+      webContainerDefaults.drainTimeoutSeconds,
+    ),
+    stopTimeoutSeconds: webContainerFields.stopTimeoutSeconds.default(
+      webContainerDefaults.stopTimeoutSeconds,
+    ),
+    retainReleases: webContainerFields.retainReleases.default(webContainerDefaults.retainReleases),
+  }),
   startupProbe: startupProbeSettingsSchema,
   // Deployments triggered before resource limits existed run with the defaults.
   resources: resourceSettingsSchema.default(resourceDefaults),

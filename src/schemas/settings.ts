@@ -12,12 +12,50 @@ export const probeDefaults = {
 
 export const portSchema = z.number().int().min(1).max(65535);
 
+export const webContainerDefaults = {
+  replicas: 1,
+  drainTimeoutSeconds: 30,
+  stopTimeoutSeconds: 10,
+  retainReleases: 2,
+} as const;
+
+/** Each field once; the settings, their patch and the deployment snapshot are built from these. */
+export const webContainerFields = {
+  port: portSchema
+    .nullable()
+    .describe('Port the web container listens on; null takes it from the image EXPOSE'),
+  replicas: z
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .describe('Web containers of each release; all are started and probed, then switched at once'),
+  drainTimeoutSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .describe(
+      'After the switch, how long the previous release may finish its in-flight requests before it is stopped',
+    ),
+  stopTimeoutSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .describe('Time between SIGTERM and SIGKILL when a web container is stopped'),
+  retainReleases: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .describe(
+      'Previous releases whose web containers are kept stopped (not removed), so a rollback to them needs no pull and no new container',
+    ),
+};
+
 export const webContainerSettingsSchema = z
-  .object({
-    port: portSchema
-      .nullable()
-      .describe('Port the web container listens on; null takes it from the image EXPOSE'),
-  })
+  .object(webContainerFields)
   .meta({ id: 'WebContainerSettings' });
 
 export const webContainerPatchSchema = webContainerSettingsSchema

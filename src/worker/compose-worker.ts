@@ -34,6 +34,8 @@ export interface WorkerCompositionOptions {
   deploymentTimeoutSeconds: number;
   lostAfterSeconds: number;
   reconcileIntervalSeconds: number;
+  /** SLIPWAY_BASE_DOMAIN: each app's default hostname (the probe's Host header, the routes). */
+  baseDomain?: string | null;
   /** BullMQ key prefix (SLIPWAY_QUEUE_PREFIX); the API must use the same. */
   queuePrefix?: string | undefined;
   metrics?: PipelineMetrics;
@@ -55,7 +57,10 @@ export function composeWorker(options: WorkerCompositionOptions) {
     ...(options.retryPolicy === undefined ? {} : { policy: options.retryPolicy }),
   };
   // Writes ride out a database blip (retried with back-off) instead of failing the deployment.
-  const store = withDeploymentStoreRetries(createDeploymentStore(db, options.secretKey), retry);
+  const store = withDeploymentStoreRetries(
+    createDeploymentStore(db, options.secretKey, options.baseDomain ?? null),
+    retry,
+  );
   const logs = withLogStoreRetries(createLogStore(db), retry);
   const prefix = options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix };
   const queue = createDeploymentQueue({

@@ -4,6 +4,7 @@ import { createReleaseCommandRepository } from '../../src/db/release-command-rep
 import { createReleaseCommandService } from '../../src/services/release-command-service.js';
 import type { ApplicationRecord } from '../../src/services/ports.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { webContainerDefaults } from '../../src/schemas/settings.js';
 import {
   addCommand,
   applicationBody,
@@ -205,7 +206,7 @@ describe('an application deleted while a release command is being appended', () 
     const app = await createApp(t.server, 'vanishing');
     const record: ApplicationRecord = {
       ...app,
-      webContainer: { port: null },
+      webContainer: { port: null, ...webContainerDefaults },
       startupProbe: { ...defaultProbe },
       resources: { memoryMiB: 512, cpus: 1, pids: 512 },
     };

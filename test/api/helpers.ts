@@ -41,7 +41,24 @@ export type ReleaseCommandBody = z.infer<typeof releaseCommandBody>;
 
 export const releaseCommandListBody = z.object({ items: z.array(releaseCommandBody) }).strict();
 
-export const webContainerBody = z.object({ port: z.number().int().nullable() }).strict();
+export const webContainerBody = z
+  .object({
+    port: z.number().int().nullable(),
+    replicas: z.number().int(),
+    drainTimeoutSeconds: z.number().int(),
+    stopTimeoutSeconds: z.number().int(),
+    retainReleases: z.number().int(),
+  })
+  .strict();
+
+/** The web container settings of a new app, as documented. */
+export const webContainerDefaultsBody = {
+  port: null,
+  replicas: 1,
+  drainTimeoutSeconds: 30,
+  stopTimeoutSeconds: 10,
+  retainReleases: 2,
+};
 
 export const startupProbeBody = z
   .object({

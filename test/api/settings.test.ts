@@ -12,6 +12,7 @@ import {
   startupProbeBody,
   unique,
   webContainerBody,
+  webContainerDefaultsBody,
   type ResourcesBody,
   type StartupProbeBody,
 } from './helpers.js';
@@ -46,7 +47,7 @@ describe('GET /v1/apps/{app}/settings', () => {
   test('a new app has the documented defaults and no release commands', async () => {
     await createApp(t.server, 'defaults');
     expect(await getSettings(t.server, 'defaults')).toEqual({
-      webContainer: { port: null },
+      webContainer: webContainerDefaultsBody,
       startupProbe: {
         startupTimeoutSeconds: 60,
         probeTimeoutSeconds: 10,
@@ -79,15 +80,61 @@ describe('GET /v1/apps/{app}/settings', () => {
 describe('PATCH /v1/apps/{app}/settings/web-container', () => {
   test('sets, keeps on empty patch, and clears the port', async () => {
     await createApp(t.server, 'web');
-    expect(expectJson(await patchWeb('web', { port: 8080 }), 200, webContainerBody)).toEqual({
-      port: 8080,
+    const withPort = { ...webContainerDefaultsBody, port: 8080 };
+    expect(expectJson(await patchWeb('web', { port: 8080 }), 200, webContainerBody)).toEqual(
+      withPort,
+    );
+    expect(expectJson(await patchWeb('web', {}), 200, webContainerBody)).toEqual(withPort);
+    expect((await getSettings(t.server, 'web')).webContainer).toEqual(withPort);
+    expect(expectJson(await patchWeb('web', { port: null }), 200, webContainerBody)).toEqual(
+      webContainerDefaultsBody,
+    );
+    expect((await getSettings(t.server, 'web')).webContainer).toEqual(webContainerDefaultsBody);
+  });
+
+  test('replicas, drain and stop timeouts and retained releases are set and kept', async () => {
+    await createApp(t.server, 'web-rollout');
+    const change = {
+      replicas: 3,
+      drainTimeoutSeconds: 0,
+      stopTimeoutSeconds: 3600,
+      retainReleases: 0,
+    };
+    expect(expectJson(await patchWeb('web-rollout', change), 200, webContainerBody)).toEqual({
+      ...webContainerDefaultsBody,
+      ...change,
     });
-    expect(expectJson(await patchWeb('web', {}), 200, webContainerBody)).toEqual({ port: 8080 });
-    expect((await getSettings(t.server, 'web')).webContainer).toEqual({ port: 8080 });
-    expect(expectJson(await patchWeb('web', { port: null }), 200, webContainerBody)).toEqual({
-      port: null,
+    expect(expectJson(await patchWeb('web-rollout', { port: 80 }), 200, webContainerBody)).toEqual({
+      ...webContainerDefaultsBody,
+      ...change,
+      port: 80,
     });
-    expect((await getSettings(t.server, 'web')).webContainer).toEqual({ port: null });
+  });
+
+  const badRollout: [string, number | string][] = [
+    ['replicas', 0],
+    ['replicas', 21],
+    ['replicas', 1.5],
+    ['drainTimeoutSeconds', -1],
+    ['drainTimeoutSeconds', 3601],
+    ['stopTimeoutSeconds', -1],
+    ['stopTimeoutSeconds', 3601],
+    ['retainReleases', -1],
+    ['retainReleases', 11],
+    ['retainReleases', '2'],
+  ];
+  test.each(badRollout)('rejects %s = %s with 400 and stores nothing', async (field, value) => {
+    const app = unique('rollout-bad');
+    await createApp(t.server, app);
+    const problem = expectProblem(
+      await patchWeb(app, { [field]: value }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect(problem.errors).toContainEqual(
+      expect.objectContaining({ path: `/${field}`, location: 'body' }),
+    );
+    expect((await getSettings(t.server, app)).webContainer).toEqual(webContainerDefaultsBody);
   });
 
   test.each([1, 80, 65535])('accepts port %d', async (port) => {

@@ -306,7 +306,7 @@ describe('the other commands, each once', () => {
     expect(await json(['apps', 'show', name])).toMatchObject({ description: 'from the cli' });
     await json(['apps', 'rename', name, `${name}-2`]);
     const app = `${name}-2`;
-    expect(await json(['settings', 'set-port', app, '9090'])).toEqual({ port: 9090 });
+    expect(await json(['settings', 'set-port', app, '9090'])).toMatchObject({ port: 9090 });
     expect(
       await json(['settings', 'set-probe', app, '--path', '/healthz', '--interval', '150']),
     ).toMatchObject({ path: '/healthz', intervalMs: 150 });

@@ -31,6 +31,7 @@ export interface ContractFixture {
 
 const check: ReadinessCheck = {
   path: '/',
+  host: null,
   settings: {
     startupTimeoutSeconds: 20,
     probeTimeoutSeconds: 2,
@@ -171,10 +172,10 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       expect(ready.outcome).toBe('ready');
       await fixture.engine.web.promote(candidate.ref);
       expect(await fixture.engine.web.health(candidate.ref)).toBe('running');
-      await fixture.engine.web.retire(candidate.ref);
+      await fixture.engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });
       expect(await fixture.engine.web.health(candidate.ref)).toBe('missing');
       // Retiring what is already gone is not an error.
-      await fixture.engine.web.retire(candidate.ref);
+      await fixture.engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });
     });
 
     test('a candidate that crashes while gated is reported with its exit code and output', async () => {

@@ -132,6 +132,8 @@ describe('cancel', () => {
       ['start', 'skipped'],
       ['probe', 'skipped'],
       ['activate', 'skipped'],
+      ['route', 'skipped'],
+      ['retire', 'skipped'],
     ]);
     const log = await storedLog(h.db, deployment.id);
     expect(log).toMatch(/^migrate-started$/m);
@@ -158,6 +160,8 @@ describe('cancel', () => {
       ['start', 'succeeded'],
       ['probe', 'cancelled'],
       ['activate', 'skipped'],
+      ['route', 'skipped'],
+      ['retire', 'skipped'],
     ]);
   }, 90_000);
 

@@ -119,8 +119,8 @@ describe('delivery', () => {
     const { id, secret } = await createWebhook(path, { apps: [app] });
     const deployment = await trigger(h, app, FIXTURE_IMAGES.webV1);
     expect((await waitForFinished(h.db, deployment.id, 60_000)).status).toBe('succeeded');
-    const done = await settled(id, 8);
-    expect(done.map((d) => d.status)).toEqual(Array<string>(8).fill('succeeded'));
+    const done = await settled(id, 10);
+    expect(done.map((d) => d.status)).toEqual(Array<string>(10).fill('succeeded'));
 
     const verifier = new Webhook(secret);
     const got = receivedAt(path);
@@ -130,7 +130,7 @@ describe('delivery', () => {
       return eventSchema.parse(JSON.parse(request.body)).type;
     });
     // pull, one release command, start, probe, activate.
-    expect(types).toEqual(expectedTypes(5, 'succeeded'));
+    expect(types).toEqual(expectedTypes(7, 'succeeded'));
     const first = got[0];
     if (first === undefined) throw new Error('nothing received');
     // Negative control: the verifier does reject a body that was changed after signing.
@@ -149,7 +149,7 @@ describe('delivery', () => {
     const { id } = await createWebhook(path, { apps: [app] });
     const deployment = await trigger(h, app, FIXTURE_IMAGES.webV1);
     await waitForFinished(h.db, deployment.id, 60_000);
-    const done = await settled(id, 7);
+    const done = await settled(id, 9);
     // Kept for the closing note of the issue (.vitest/ is not committed).
     await mkdir('.vitest', { recursive: true });
     await writeFile('.vitest/webhook-deliveries.json', JSON.stringify(done, null, 2));
@@ -161,7 +161,7 @@ describe('delivery', () => {
     // The failed attempts of `queued` come first: nothing later overtook it.
     expect(got).toEqual([
       ...Array<string>(3).fill('deployment.queued'),
-      ...expectedTypes(4, 'succeeded'),
+      ...expectedTypes(6, 'succeeded'),
     ]);
     const gaps = receivedAt(path)
       .slice(0, 4)

@@ -83,6 +83,8 @@ describe('SIGTERM on the worker', () => {
       ['start web container', 'skipped'],
       ['startup probe', 'skipped'],
       ['activate release', 'skipped'],
+      ['switch traffic', 'skipped'],
+      ['retire previous release', 'skipped'],
     ]);
     const log = await storedLog(h.db, deployment.id);
     expect(log).toContain('first-done');

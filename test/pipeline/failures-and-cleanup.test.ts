@@ -58,6 +58,8 @@ describe('a failed deployment', () => {
       'start:start web container:skipped',
       'probe:startup probe:skipped',
       'activate:activate release:skipped',
+      'route:switch traffic:skipped',
+      'retire:retire previous release:skipped',
     ]);
     expect(done.steps[0]?.error).toEqual(expect.any(String));
     const log = await harness.log(done.id);
@@ -88,6 +90,8 @@ describe('a failed deployment', () => {
       'start:start web container:succeeded',
       'probe:startup probe:failed',
       'activate:activate release:skipped',
+      'route:switch traffic:skipped',
+      'retire:retire previous release:skipped',
     ]);
 
     expect(await harness.release('keeps-old')).toEqual(v1);
@@ -111,6 +115,8 @@ describe('a failed deployment', () => {
       'start:start web container:failed',
       'probe:startup probe:skipped',
       'activate:activate release:skipped',
+      'route:switch traffic:skipped',
+      'retire:retire previous release:skipped',
     ]);
     expect(failed.failureReason).toMatch(/^start web container failed: /);
     expect((await harness.containers('unstartable')).map((c) => c.id)).toEqual([v1.containerId]);

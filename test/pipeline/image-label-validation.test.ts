@@ -70,6 +70,8 @@ describe('an image label with invalid release commands', () => {
       'start:start web container:skipped',
       'probe:startup probe:skipped',
       'activate:activate release:skipped',
+      'route:switch traffic:skipped',
+      'retire:retire previous release:skipped',
     ]);
     expect(done.steps[0]?.error).toBe(problem);
     const log = await harness.log(done.id);

@@ -51,6 +51,8 @@ describe('release commands', () => {
       'start:start web container:succeeded',
       'probe:startup probe:succeeded',
       'activate:activate release:succeeded',
+      'route:switch traffic:succeeded',
+      'retire:retire previous release:succeeded',
     ]);
     const [migrate, warm] = done.steps.filter((step) => step.kind === 'release_command');
     if (migrate === undefined || warm === undefined) throw new Error('missing steps');
@@ -122,6 +124,8 @@ describe('release commands', () => {
       ['start', 'start web container', null, 3, 'succeeded'],
       ['probe', 'startup probe', null, 4, 'succeeded'],
       ['activate', 'activate release', null, 5, 'succeeded'],
+      ['route', 'switch traffic', null, 6, 'succeeded'],
+      ['retire', 'retire previous release', null, 7, 'succeeded'],
     ]);
     const log = await harness.log(done.id);
     const imageOutput = log.indexOf('image-declared-migration\n');
@@ -162,6 +166,8 @@ describe('release commands', () => {
       'start:start web container:skipped',
       'probe:startup probe:skipped',
       'activate:activate release:skipped',
+      'route:switch traffic:skipped',
+      'retire:retire previous release:skipped',
     ]);
     expect(failed.steps[2]).toMatchObject({ exitCode: 7, error: 'exited with code 7' });
     for (const skipped of failed.steps.slice(3)) {
@@ -202,6 +208,8 @@ describe('release commands', () => {
       'start:start web container:skipped',
       'probe:startup probe:skipped',
       'activate:activate release:skipped',
+      'route:switch traffic:skipped',
+      'retire:retire previous release:skipped',
     ]);
     expect(done.steps[1]).toMatchObject({ error: 'timed out after 2 s', exitCode: null });
     const log = await harness.log(done.id);

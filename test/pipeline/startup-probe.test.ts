@@ -43,10 +43,12 @@ function attemptLines(log: string): string[] {
 
 /** A failed probe leaves nothing behind and nothing live, and the log says so. */
 async function expectCleanFailure(app: string, deployment: DeploymentBody): Promise<string> {
-  expect(stepSummary(deployment).slice(-3)).toEqual([
+  expect(stepSummary(deployment).slice(-5)).toEqual([
     'start:start web container:succeeded',
     'probe:startup probe:failed',
     'activate:activate release:skipped',
+    'route:switch traffic:skipped',
+    'retire:retire previous release:skipped',
   ]);
   expect(await harness.containers(app)).toEqual([]);
   expect(await harness.release(app)).toBeNull();

@@ -39,6 +39,10 @@ describe('a first deployment', () => {
   test('runs every step, serves the image on a loopback port and records the live release', async () => {
     await harness.createApp('hello');
     expect(await harness.release('hello')).toBeNull();
+    // Its hostname is the probe's Host header (frameworks that check Host reject a bare address).
+    expect(
+      (await harness.request('PUT', '/v1/apps/hello/domains/hello.example.test')).statusCode,
+    ).toBe(201);
 
     const queued = await harness.deploy('hello', FIXTURE_IMAGES.webV1);
     expect(queued).toMatchObject({
@@ -58,8 +62,10 @@ describe('a first deployment', () => {
       'start:start web container:succeeded',
       'probe:startup probe:succeeded',
       'activate:activate release:succeeded',
+      'route:switch traffic:succeeded',
+      'retire:retire previous release:succeeded',
     ]);
-    expect(done.steps.map((step) => step.position)).toEqual([0, 1, 2, 3]);
+    expect(done.steps.map((step) => step.position)).toEqual([0, 1, 2, 3, 4, 5]);
     for (const step of done.steps) {
       expect(step.startedAt).not.toBeNull();
       expect(step.finishedAt).not.toBeNull();
@@ -98,13 +104,22 @@ describe('a first deployment', () => {
       '===== docker start web container =====',
       '===== startup probe =====',
       '===== activate release =====',
+      '===== ingress route =====',
+      '===== retire previous release =====',
     ]) {
       expect(log).toContain(heading);
     }
     expect(log).toContain('web port 8080 (from image EXPOSE)');
     expect(log).toContain(`published on 127.0.0.1:${release.hostPort}`);
     expect(log).toMatch(/ready after \d+ attempt\(s\)/);
+    expect(log).toMatch(
+      /probing http:\/\/127\.0\.0\.1:\d+\/ with Host: hello\.example\.test every/,
+    );
     expect(log).toContain('no previous release to retire');
+    // The harness runs without an ingress: the step says so and where the release answers.
+    expect(log).toContain(
+      `no ingress (SLIPWAY_INGRESS=off): the release answers at http://127.0.0.1:${release.hostPort}`,
+    );
     expect(log).toMatch(/===== deployment succeeded in [\d.]+ m?s =====\n$/);
   });
 
@@ -175,8 +190,9 @@ describe('a second deployment', () => {
     const ofApp = await harness.containers('replaced');
     expect(ofApp.map((c) => c.id)).toEqual([v2.containerId]);
     expect(await harness.log(second.id)).toContain(
-      `retired previous release ${first.id} (container ${v1.containerId.slice(0, 12)})`,
+      `stopped and removed previous release ${first.id} (container ${v1.containerId.slice(0, 12)}) in `,
     );
+    expect(await harness.log(second.id)).toMatch(/\(SIGTERM, SIGKILL after 10 s\)/);
 
     const page = expectJson(
       await harness.request('GET', '/v1/apps/replaced/deployments?limit=1'),

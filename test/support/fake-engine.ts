@@ -12,6 +12,7 @@ import type {
   OutputStream,
   ReadinessResult,
   TaskResult,
+  TrafficRouter,
 } from '../../src/engine/engine.js';
 
 export interface FakeImage {
@@ -52,19 +53,24 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-export function createFakeEngine(images: Record<string, FakeImage>) {
+export function createFakeEngine(
+  images: Record<string, FakeImage>,
+  /** withRouter: the engine has a TrafficRouter (calls recorded as route / drain). */
+  options: { withRouter?: boolean } = {},
+) {
   const workloads = new Map<string, FakeWorkload>();
   const calls: FakeCall[] = [];
   let counter = 0;
   /** Faults to inject: an operation name → the error it throws next time. */
-  const faults = new Map<string, Error>();
+  const faults = new Map<string, { error: Error; times: number }>();
 
   const nextRef = () => `fake-${(counter += 1).toString().padStart(4, '0')}`;
   const take = (op: string) => {
     const fault = faults.get(op);
     if (fault !== undefined) {
-      faults.delete(op);
-      throw fault;
+      fault.times -= 1;
+      if (fault.times <= 0) faults.delete(op);
+      throw fault.error;
     }
   };
   const record = (op: string, ref?: string, detail?: string) => {
@@ -102,6 +108,29 @@ export function createFakeEngine(images: Record<string, FakeImage>) {
       return { outcome: 'exited', exitCode: 127 };
     }
     return { outcome: 'exited', exitCode: 0 };
+  }
+
+  /** Endpoints each app's new requests go to, and those draining, as a real router keeps them. */
+  const routes = new Map<string, { serving: string[]; draining: string[] }>();
+  function createFakeRouter(): TrafficRouter {
+    return {
+      route(app, endpoints) {
+        record('route', app, endpoints.join(','));
+        take('route');
+        const before = routes.get(app) ?? { serving: [], draining: [] };
+        const leaving = before.serving.filter((e) => !endpoints.includes(e));
+        const added = endpoints.filter((e) => !before.serving.includes(e)).length;
+        routes.set(app, { serving: [...endpoints], draining: [...before.draining, ...leaving] });
+        return Promise.resolve({ added, draining: leaving.length });
+      },
+      drain(app) {
+        record('drain', app);
+        take('drain');
+        const current = routes.get(app);
+        if (current !== undefined) current.draining = [];
+        return Promise.resolve({ inFlightAtStart: 2, inFlightAtEnd: 0, elapsedMs: 5 });
+      },
+    };
   }
 
   const engine: Engine = {
@@ -226,7 +255,7 @@ export function createFakeEngine(images: Record<string, FakeImage>) {
       },
       describe: (ref) => `workload ${ref}`,
     },
-    router: null,
+    router: options.withRouter === true ? createFakeRouter() : null,
     inventory: {
       list(filter) {
         return Promise.resolve(
@@ -247,12 +276,23 @@ export function createFakeEngine(images: Record<string, FakeImage>) {
     engine,
     calls,
     workloads,
-    /** The next call of `op` throws `error`. */
+    routes,
+    /** The next `times` calls of `op` throw `error` (default once). */
     failNext(
-      op: 'resolve' | 'run' | 'start' | 'waitUntilReady' | 'promote' | 'abandon' | 'retire',
+      op:
+        | 'resolve'
+        | 'run'
+        | 'start'
+        | 'waitUntilReady'
+        | 'promote'
+        | 'abandon'
+        | 'retire'
+        | 'route'
+        | 'drain',
       error: Error,
+      times = 1,
     ) {
-      faults.set(op, error);
+      faults.set(op, { error, times });
     },
     /** Simulates a crash of a running workload (it exits with `exitCode`). */
     crash(ref: string, exitCode: number) {

@@ -3,6 +3,7 @@
  * method does what the PostgreSQL implementation's contract says, and no more.
  */
 import { resourceDefaults } from '../../src/domain/resource-limits.js';
+import { webContainerDefaults } from '../../src/schemas/settings.js';
 import type {
   ClaimedDeployment,
   DeploymentStore,
@@ -156,7 +157,7 @@ export function claimedDeployment(overrides: Partial<ClaimedDeployment> = {}): C
     applicationId: 'app-1',
     image: 'web:1',
     settings: {
-      webContainer: { port: null },
+      webContainer: { port: null, ...webContainerDefaults },
       startupProbe: {
         startupTimeoutSeconds: 5,
         probeTimeoutSeconds: 1,
@@ -167,6 +168,7 @@ export function claimedDeployment(overrides: Partial<ClaimedDeployment> = {}): C
       resources: resourceDefaults,
       releaseCommands: [],
     },
+    hostnames: [],
     env: {},
     secretValues: [],
     registryCredentials: null,

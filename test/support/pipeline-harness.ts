@@ -35,7 +35,7 @@ const isoDate = z.iso.datetime();
 export const stepBody = z
   .object({
     id: z.uuid(),
-    kind: z.enum(['pull', 'release_command', 'start', 'probe', 'activate']),
+    kind: z.enum(['pull', 'release_command', 'start', 'probe', 'activate', 'route', 'retire']),
     label: z.string(),
     position: z.number().int(),
     source: z.enum(['image', 'app']).nullable(),

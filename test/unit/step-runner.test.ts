@@ -47,8 +47,9 @@ function control(
 function setup(
   commands: { label: string; command: string; timeoutSeconds?: number }[] = [],
   image = 'web:1',
+  engineOptions: { withRouter?: boolean } = {},
 ) {
-  const fake = createFakeEngine(images);
+  const fake = createFakeEngine(images, engineOptions);
   const stores = createMemoryStores();
   const deployment = claimedDeployment({
     image,
@@ -85,6 +86,8 @@ describe('the step runner', () => {
       'start:succeeded',
       'probe:succeeded',
       'activate:succeeded',
+      'route:succeeded',
+      'retire:succeeded',
     ]);
     expect(ops(t.fake)).toEqual(['resolve', 'run', 'start', 'waitUntilReady', 'promote']);
     expect(t.stores.steps(t.deployment.id)[1]?.exitCode).toBe(0);
@@ -104,6 +107,8 @@ describe('the step runner', () => {
       'start web container:-',
       'startup probe:-',
       'activate release:-',
+      'switch traffic:-',
+      'retire previous release:-',
     ]);
   });
 
@@ -120,6 +125,8 @@ describe('the step runner', () => {
       'start:skipped',
       'probe:skipped',
       'activate:skipped',
+      'route:skipped',
+      'retire:skipped',
     ]);
     expect(t.stores.finished.get('d1')?.reason).toBe(
       "release command 'migrate' exited with code 3",
@@ -136,6 +143,8 @@ describe('the step runner', () => {
       'start:failed',
       'probe:skipped',
       'activate:skipped',
+      'route:skipped',
+      'retire:skipped',
     ]);
     expect(ops(t.fake)).toEqual(['resolve']);
     expect(t.stores.finished.get('d1')?.reason).toMatch(/^no web port/);
@@ -275,6 +284,8 @@ describe('the step runner', () => {
       'start:succeeded',
       'probe:skipped',
       'activate:skipped',
+      'route:skipped',
+      'retire:skipped',
     ]);
     expect(t.stores.finished.get('d1')?.reason).toBe('worker shut down before startup probe');
     expect(ops(t.fake)).toEqual(['resolve', 'start', 'abandon']);
@@ -296,6 +307,7 @@ function emptyContext(
     image: null,
     webPort: null,
     candidate: null,
+    previousRelease: null,
   };
 }
 
@@ -408,5 +420,92 @@ describe('runPlan: commit point and undo order', () => {
     await log.close();
     expect(result.outcome).toBe('succeeded');
     expect(trace).toEqual(['run commit', 'after sees aborted=false']);
+  });
+});
+
+describe('route and retire, after the commit point', () => {
+  /** A live release of app-1 before the deployment under test runs. */
+  function withPreviousRelease(t: ReturnType<typeof setup>) {
+    t.fake.workloads.set('old-web', {
+      ref: 'old-web',
+      deploymentId: 'd0',
+      role: 'web',
+      state: 'running',
+      exitCode: null,
+      output: '',
+      image: {},
+      promoted: true,
+    });
+    t.stores.releases.set('app-1', {
+      deploymentId: 'd0',
+      applicationId: 'app-1',
+      image: 'web:0',
+      imageId: 'sha256:old',
+      engine: 'fake',
+      workloadRef: 'old-web',
+      endpoint: 'http://old',
+      webPort: 8080,
+    });
+  }
+
+  test('switches to the new release, drains the old one, then retires it', async () => {
+    const t = setup([], 'web:1', { withRouter: true });
+    withPreviousRelease(t);
+    expect(await t.run()).toBe('succeeded');
+    expect(ops(t.fake)).toEqual([
+      'resolve',
+      'start',
+      'waitUntilReady',
+      'promote',
+      'route',
+      'drain',
+      'retire',
+    ]);
+    expect(t.fake.calls.find((c) => c.op === 'route')).toEqual({
+      op: 'route',
+      ref: 'app-1',
+      detail: 'fake://fake-0001:8080',
+    });
+    expect(t.fake.calls.find((c) => c.op === 'retire')?.ref).toBe('old-web');
+    const log = t.stores.logText('d1');
+    expect(log).toMatch(/switched app shop \(no hostname yet\) to release d1 in \d+ ms/);
+    expect(log).toContain('drained 2 in-flight request(s) in 5 ms');
+    expect(log).toContain('stopped and removed previous release d0 (workload old-web)');
+  });
+
+  test('a switch that keeps failing is reported on the route step; nothing is undone', async () => {
+    const t = setup([], 'web:1', { withRouter: true });
+    withPreviousRelease(t);
+    t.fake.failNext('route', new EngineError('ENGINE_ERROR', 'admin socket refused'), 3);
+    expect(await t.run()).toBe('succeeded');
+    expect(t.summary().slice(-3)).toEqual(['activate:succeeded', 'route:failed', 'retire:skipped']);
+    expect(ops(t.fake).filter((op) => op === 'route')).toHaveLength(3);
+    // The new release stays live and running; the old one is left for the reconciler.
+    expect(ops(t.fake)).not.toContain('abandon');
+    expect(ops(t.fake)).not.toContain('retire');
+    expect(t.stores.releases.get('app-1')?.workloadRef).toBe('fake-0001');
+    expect(t.fake.workloads.get('fake-0001')?.state).toBe('running');
+    const log = t.stores.logText('d1');
+    expect(log).toContain('switch attempt 1 failed (admin socket refused); retrying');
+    expect(log).toContain('warning: the release is live, but switch traffic failed');
+  });
+
+  test('a switch that fails once is retried and succeeds', async () => {
+    const t = setup([], 'web:1', { withRouter: true });
+    t.fake.failNext('route', new EngineError('ENGINE_ERROR', 'busy'));
+    expect(await t.run()).toBe('succeeded');
+    expect(t.summary().slice(-2)).toEqual(['route:succeeded', 'retire:succeeded']);
+    expect(t.stores.logText('d1')).toContain('no previous release to retire');
+  });
+
+  test('without a router the route step says where the release answers and retire still stops the old one', async () => {
+    const t = setup();
+    withPreviousRelease(t);
+    expect(await t.run()).toBe('succeeded');
+    expect(ops(t.fake)).not.toContain('route');
+    expect(ops(t.fake).slice(-2)).toEqual(['promote', 'retire']);
+    expect(t.stores.logText('d1')).toContain(
+      'no ingress (SLIPWAY_INGRESS=off): the release answers at fake://fake-0001:8080',
+    );
   });
 });

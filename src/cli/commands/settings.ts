@@ -29,6 +29,10 @@ export function settingsCommands(program: Command, run: Run): void {
         show(output, all, (s) => {
           printRecord(output, {
             port: s.webContainer.port ?? "(image's first EXPOSEd port)",
+            replicas: s.webContainer.replicas,
+            'drain timeout (s)': s.webContainer.drainTimeoutSeconds,
+            'stop timeout (s)': s.webContainer.stopTimeoutSeconds,
+            'retained releases': s.webContainer.retainReleases,
             'probe path': s.startupProbe.path,
             'startup timeout (s)': s.startupProbe.startupTimeoutSeconds,
             'probe timeout (s)': s.startupProbe.probeTimeoutSeconds,

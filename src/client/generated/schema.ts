@@ -781,6 +781,14 @@ export interface components {
         WebContainerSettingsPatchInput: {
             /** @description Port the web container listens on; null takes it from the image EXPOSE */
             port?: number | null;
+            /** @description Web containers of each release; all are started and probed, then switched at once */
+            replicas?: number;
+            /** @description After the switch, how long the previous release may finish its in-flight requests before it is stopped */
+            drainTimeoutSeconds?: number;
+            /** @description Time between SIGTERM and SIGKILL when a web container is stopped */
+            stopTimeoutSeconds?: number;
+            /** @description Previous releases whose web containers are kept stopped (not removed), so a rollback to them needs no pull and no new container */
+            retainReleases?: number;
         };
         StartupProbeSettingsPatchInput: {
             startupTimeoutSeconds?: number;
@@ -987,6 +995,14 @@ export interface components {
         WebContainerSettings: {
             /** @description Port the web container listens on; null takes it from the image EXPOSE */
             port: number | null;
+            /** @description Web containers of each release; all are started and probed, then switched at once */
+            replicas: number;
+            /** @description After the switch, how long the previous release may finish its in-flight requests before it is stopped */
+            drainTimeoutSeconds: number;
+            /** @description Time between SIGTERM and SIGKILL when a web container is stopped */
+            stopTimeoutSeconds: number;
+            /** @description Previous releases whose web containers are kept stopped (not removed), so a rollback to them needs no pull and no new container */
+            retainReleases: number;
         };
         StartupProbeSettings: {
             startupTimeoutSeconds: number;
@@ -1015,7 +1031,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "pull" | "release_command" | "start" | "probe" | "activate";
+            kind: "pull" | "release_command" | "start" | "probe" | "activate" | "route" | "retire";
             label: string;
             position: number;
             /** @description Where a release command came from */

@@ -13,7 +13,8 @@ export function probeStep(): Step {
       const probe = context.deployment.settings.startupProbe;
       const result = await context.engine.web.waitUntilReady(
         candidate,
-        { path: probe.path, settings: probe },
+        // The app's primary hostname: frameworks that check Host reject a bare address.
+        { path: probe.path, settings: probe, host: context.deployment.hostnames[0] ?? null },
         {
           log: (line) => {
             io.log(line);
