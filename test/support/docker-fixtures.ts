@@ -16,7 +16,10 @@ export const ENSURE_DOCKER_TIMEOUT_MS = 15 * 60_000;
 
 /** Local images built by scripts/build-test-images.sh (see test/fixtures/images/). */
 export const FIXTURE_IMAGES = {
-  /** Serves "slipway-test web v1" on :8080 (EXPOSE 8080); also /healthz and /cgi-bin/env. */
+  /**
+   * Serves "slipway-test web v1" on :8080 (EXPOSE 8080); also /healthz, /cgi-bin/env and
+   * /cgi-bin/slow (answers "slipway-test web v1 slow" after about 300 ms).
+   */
   webV1: 'slipway-test/web:v1',
   webV2: 'slipway-test/web:v2',
   /** Listens only about 3 s after it starts. */

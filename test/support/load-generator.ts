@@ -8,6 +8,8 @@ import { Agent, request } from 'node:http';
 export interface LoadOptions {
   port: number;
   host: string;
+  /** Request path; default "/". */
+  path?: string;
   requests: number;
   concurrency: number;
   keepAlive: boolean;
@@ -44,7 +46,7 @@ export function startLoad(options: LoadOptions): LoadRun {
         {
           host: '127.0.0.1',
           port: options.port,
-          path: '/',
+          path: options.path ?? '/',
           headers: { host: options.host },
           agent,
           timeout: options.timeoutMs ?? 10_000,
