@@ -27,6 +27,8 @@ local_fixtures=(
   'web-500:latest web-500'
   'web-unstartable:latest web-unstartable'
   'web-ready-stamp:latest web-ready-stamp'
+  'web-held:v1 web-held-v1'
+  'web-held:v2 web-held-v2'
 )
 
 say() { printf 'build-test-images: %s\n' "$*"; }

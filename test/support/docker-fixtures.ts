@@ -22,6 +22,9 @@ export const FIXTURE_IMAGES = {
    */
   webV1: 'slipway-test/web:v1',
   webV2: 'slipway-test/web:v2',
+  /** web:v1 and web:v2 under their own tags, for the ingress load tests (/cgi-bin/slow). */
+  heldV1: 'slipway-test/web-held:v1',
+  heldV2: 'slipway-test/web-held:v2',
   /** Listens only about 3 s after it starts. */
   webSlow: 'slipway-test/web-slow:latest',
   /** EXPOSEs 8080 and never listens. */
