@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import type { RegistryCredentials } from '../engine/engine.js';
 import { containerState, listContainers, logTail } from './container-queries.js';
 import { loadDockerConfig } from './docker-config-file.js';
+import { networkAddress } from './network-address.js';
 import { pullImage } from './pull-image.js';
 import type { DockerConfig } from './registry-auth.js';
 import { removeContainer } from './remove-container.js';
@@ -56,6 +57,7 @@ export function createDockerOperations(options: DockerOperationsOptions = {}) {
     startContainer: (id: string) => startContainer(docker, id),
     removeContainer: (id: string) => removeContainer(docker, id),
     listContainers: (labels: Record<string, string>) => listContainers(docker, labels),
+    networkAddress: (id: string, network: string) => networkAddress(docker, id, network),
   };
 }
 
