@@ -23,35 +23,43 @@ const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 
 export const ingressSettingsSchema = {
   /** off: no ingress (router null); supervise: the worker runs HAProxy; external: it runs elsewhere. */
-  SLIPWAY_INGRESS: z
-    .preprocess(unsetIfEmpty, z.enum(ingressModes, { error: 'must be off, supervise or external' }))
-    .default('off'),
-  SLIPWAY_INGRESS_BIND: z
-    .preprocess(unsetIfEmpty, z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' }))
-    .default('0.0.0.0'),
-  SLIPWAY_INGRESS_HTTP_PORT: z
-    .preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(65535))
-    .default(80),
+  SLIPWAY_INGRESS: z.preprocess(
+    unsetIfEmpty,
+    z.enum(ingressModes, { error: 'must be off, supervise or external' }).default('off'),
+  ),
+  SLIPWAY_INGRESS_BIND: z.preprocess(
+    unsetIfEmpty,
+    z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' }).default('0.0.0.0'),
+  ),
+  SLIPWAY_INGRESS_HTTP_PORT: z.preprocess(
+    unsetIfEmpty,
+    z.coerce.number().int().min(1).max(65535).default(80),
+  ),
   /** haproxy.cfg, the host map and (by default) the sockets; shared with HAProxy when external. */
-  SLIPWAY_INGRESS_STATE_DIR: z
-    .preprocess(
-      unsetIfEmpty,
-      plainPath.refine(
+  SLIPWAY_INGRESS_STATE_DIR: z.preprocess(
+    unsetIfEmpty,
+    plainPath
+      .refine(
         (path) => Buffer.byteLength(path) <= 80,
         'must be at most 80 bytes (the sockets go inside it)',
-      ),
-    )
-    .default('/var/lib/slipway/ingress'),
+      )
+      .default('/var/lib/slipway/ingress'),
+  ),
   SLIPWAY_INGRESS_ADMIN_SOCKET: z.preprocess(unsetIfEmpty, socketPath.optional()),
   /** The master CLI socket (`haproxy -W -S <path>`), for reloads when HAProxy is external. */
   SLIPWAY_INGRESS_MASTER_SOCKET: z.preprocess(unsetIfEmpty, socketPath.optional()),
-  SLIPWAY_HAPROXY_BINARY: z
-    .preprocess(unsetIfEmpty, z.string().regex(/^[^\s]+$/, 'must be a path or a command name'))
-    .default('haproxy'),
+  SLIPWAY_HAPROXY_BINARY: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^[^\s]+$/, 'must be a path or a command name')
+      .default('haproxy'),
+  ),
   /** How long start-up waits for an external HAProxy's sockets to answer. */
-  SLIPWAY_INGRESS_CONNECT_TIMEOUT_SECONDS: z
-    .preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(600))
-    .default(30),
+  SLIPWAY_INGRESS_CONNECT_TIMEOUT_SECONDS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce.number().int().min(1).max(600).default(30),
+  ),
 };
 
 type IngressSettingsEnv = z.infer<ReturnType<typeof z.object<typeof ingressSettingsSchema>>>;
