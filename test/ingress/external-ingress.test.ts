@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, rm } from 'node:fs/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { IngressConfig } from '../../src/config/ingress-config.js';
 import { createIngressStateReader } from '../../src/db/ingress-state-reader.js';
 import { unavailableBody } from '../../src/ingress/haproxy-config.js';
