@@ -23,6 +23,7 @@ const network = `slipway-test-${randomBytes(4).toString('hex')}`;
 const probe = {
   path: '/',
   settings: {
+    path: '/',
     startupTimeoutSeconds: 20,
     probeTimeoutSeconds: 2,
     maxRetries: 1000,
