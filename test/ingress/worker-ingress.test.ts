@@ -162,6 +162,6 @@ describe('SLIPWAY_INGRESS=supervise', () => {
     expect(res.body).toContain('slipway-test web v2');
     expect((await ingress().get('nobody.example.test')).status).toBe(404);
     // The killed master's worker went with it: one master and one worker of this dir remain.
-    expect((await processesMentioning(stateDir)).length).toBeLessThanOrEqual(2);
+    expect(await processesMentioning(stateDir)).toHaveLength(2);
   }, 60_000);
 });

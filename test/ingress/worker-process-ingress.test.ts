@@ -44,8 +44,13 @@ afterAll(async () => {
 async function worker(
   env: Record<string, string>,
   waitUntilStarted: boolean,
+  reuse?: { stateDir: string; port: number },
 ): Promise<{ process: WorkerProcess; stateDir: string; port: number }> {
-  const config = ingressConfigForTest(await freePort(), null);
+  const config = ingressConfigForTest(reuse?.port ?? (await freePort()), null);
+  if (reuse !== undefined) {
+    await rm(config.stateDir, { recursive: true, force: true });
+    config.stateDir = reuse.stateDir;
+  }
   dirs.push(config.stateDir);
   const process = await startWorkerProcess({
     databaseUrl: database.url,
@@ -144,4 +149,26 @@ describe('the worker with SLIPWAY_INGRESS=supervise', () => {
     expect(await processesMentioning(stateDir)).toEqual([]);
     expect(() => globalThis.process.kill(pid, 0)).toThrow();
   }, 90_000);
+
+  test('a HAProxy left by a worker killed with SIGKILL is stopped by the next worker', async () => {
+    const first = await worker({}, true);
+    const pid = Number(
+      first.process.records().find((record) => record.msg === 'worker started')?.haproxyPid,
+    );
+    await first.process.kill('SIGKILL');
+    // The child outlives its parent: it still holds the port and the state dir.
+    expect(() => globalThis.process.kill(pid, 0)).not.toThrow();
+    expect((await ingressGet(first.port, 'nobody.example.test')).status).toBe(404);
+
+    const second = await worker({}, true, { stateDir: first.stateDir, port: first.port });
+    const newPid = Number(
+      second.process.records().find((record) => record.msg === 'worker started')?.haproxyPid,
+    );
+    expect(newPid).not.toBe(pid);
+    // Gone (a zombie, if nothing reaps it, has no command line any more).
+    expect(await processesMentioning(first.stateDir)).not.toContain(pid);
+    expect((await ingressGet(second.port, 'nobody.example.test')).status).toBe(404);
+    expect(await second.process.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await processesMentioning(first.stateDir)).toEqual([]);
+  }, 120_000);
 });
