@@ -164,4 +164,13 @@ describe('SLIPWAY_INGRESS=supervise', () => {
     // The killed master's worker went with it: one master and one worker of this dir remain.
     expect(await processesMentioning(stateDir)).toHaveLength(2);
   }, 60_000);
+
+  it('the last app deleted: its map entries and backend go, its container is removed', async () => {
+    const deleted = await h.request('DELETE', '/v1/apps/shop');
+    expect(deleted.statusCode, deleted.body).toBe(204);
+    expect((await reconcile())?.reloaded).toBe(true);
+    expect(await ingress().mapEntries()).toEqual([]);
+    expect((await ingress().get('shop.example.test')).status).toBe(404);
+    expect(await h.containers()).toEqual([]);
+  }, 60_000);
 });
