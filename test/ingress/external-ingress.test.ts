@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngressConfig } from '../../src/config/ingress-config.js';
 import { createIngressStateReader } from '../../src/db/ingress-state-reader.js';
-import { unavailableBody } from '../../src/ingress/haproxy-config.js';
+import { backendName, unavailableBody } from '../../src/ingress/haproxy-config.js';
+import { createRuntimeApi } from '../../src/ingress/runtime-api.js';
 import { startIngress, type Ingress } from '../../src/ingress/start-ingress.js';
 import { freePort } from '../support/free-port.js';
 import {
@@ -26,6 +27,7 @@ let config: IngressConfig;
 let ingress: Ingress;
 let haproxy: ChildProcess;
 let upstream: Upstream;
+let held: Upstream;
 
 /** The Compose ingress service's command, as a child of the test. */
 function startExternalHaproxy(): ChildProcess {
@@ -58,6 +60,7 @@ async function appId(name: string): Promise<string> {
 beforeAll(async () => {
   api = await startTestServer();
   upstream = await startUpstream('upstream-a');
+  held = await startUpstream('held', 1500);
   config = { ...ingressConfigForTest(await freePort(), null), mode: 'external' };
   const starting = startIngress(
     { ...config, connectTimeoutMs: 20_000 },
@@ -85,6 +88,7 @@ afterAll(async () => {
   expect(await processesMentioning(config.stateDir)).toEqual([]);
   await rm(config.stateDir, { recursive: true, force: true });
   await upstream.close();
+  await held.close();
   await api.close();
 }, 30_000);
 
@@ -122,5 +126,35 @@ describe('SLIPWAY_INGRESS=external', () => {
     expect((await ingressGet(config.bind.port, 'nobody.example.test')).status).toBe(404);
     const report = await ingress.sync();
     expect(report.reloaded).toBe(false);
+  });
+
+  it('a draining slot with requests in flight is left to a running deployment, then freed', async () => {
+    const id = await appId('late');
+    const backend = backendName(id);
+    const admin = createRuntimeApi({ socketPath: config.adminSocket });
+    await ingress.router.route(id, [held.endpoint]);
+    // One request held 1.5 s by the upstream, in flight while the app switches away from it.
+    const inFlight = ingressGet(config.bind.port, 'late.example.test');
+    for (let i = 0; i < 100 && held.inFlight() === 0; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(held.inFlight()).toBe(1);
+    expect(await ingress.router.route(id, [upstream.endpoint])).toEqual({ added: 1, draining: 1 });
+    const deployment = await api.db.deployment.create({
+      data: { applicationId: id, image: 'example/late:1', status: 'running', settings: {} },
+    });
+    // The app has no release in the database: the sync drains the other slot too (0 in flight:
+    // freed), but the one with a request in flight is the running deployment's to free.
+    const report = await ingress.sync();
+    expect(report.drainsFinished).toBe(1);
+    const states = await admin.showServersState(backend);
+    expect(states.find((s) => s.port === held.port)?.admin).toBe('drain');
+    expect(await inFlight).toMatchObject({ status: 200, body: 'held' });
+
+    // The deployment ended without freeing it (its worker crashed): the next pass does.
+    await api.db.deployment.update({ where: { id: deployment.id }, data: { status: 'failed' } });
+    expect((await ingress.sync()).drainsFinished).toBe(1);
+    expect((await admin.showServersState(backend)).map((s) => s.admin)).toEqual(['maint', 'maint']);
+    expect((await ingressGet(config.bind.port, 'late.example.test')).status).toBe(503);
   });
 });
