@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDockerConfig } from '../docker/registry-auth.js';
 import { configSchema, parseEnv } from './config.js';
+import { ingressSettingsSchema } from './ingress-config.js';
 
 const seconds = (fallback: number, max: number) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
@@ -48,6 +49,7 @@ const workerSchema = configSchema.extend({
   WEBHOOK_TIMEOUT_SECONDS: seconds(10, 300),
   /** First retry delay, doubled per failed attempt up to 1 h, for 24 h. */
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  ...ingressSettingsSchema,
 });
 
 export type WorkerConfig = z.infer<typeof workerSchema>;

@@ -1,10 +1,10 @@
-import type { RoutedApp } from '../ingress/desired-state.js';
+import type { IngressStateSource } from '../ingress/ingress-controller.js';
 import type { Database } from './prisma-client.js';
 
 /** Every app with its hostnames and live endpoint, for the ingress's desired state. */
-export function createIngressStateReader(db: Database) {
+export function createIngressStateReader(db: Database): IngressStateSource {
   return {
-    async routedApps(): Promise<RoutedApp[]> {
+    async routedApps() {
       const rows = await db.application.findMany({
         orderBy: { name: 'asc' },
         select: {
@@ -22,6 +22,15 @@ export function createIngressStateReader(db: Database) {
         liveEndpoint:
           row.release === null || row.release.health === 'missing' ? null : row.release.endpoint,
       }));
+    },
+
+    async deployingAppIds() {
+      const rows = await db.deployment.findMany({
+        where: { status: 'running' },
+        select: { applicationId: true },
+        distinct: ['applicationId'],
+      });
+      return new Set(rows.map((row) => row.applicationId));
     },
   };
 }

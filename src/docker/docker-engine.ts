@@ -2,6 +2,7 @@
  * The engine seam (src/engine/engine.ts) on one Docker host. This folder is the only place that
  * knows dockerode, container names, labels, host ports on 127.0.0.1 and DEPLOY_NETWORK.
  */
+import { isIP } from 'node:net';
 import type { Engine, Inventory, TaskRunner, WebBackend } from '../engine/engine.js';
 import { probeOnce, type ProbeAttempt } from '../engine/http-probe.js';
 import { runStartupProbe } from '../engine/http-readiness.js';
@@ -17,6 +18,12 @@ export interface DockerEngineOptions extends DockerOperationsOptions {
   instance: string;
   /** Docker network of release and web containers (DEPLOY_NETWORK); undefined = default bridge. */
   network: string | undefined;
+  /**
+   * The endpoint stored for a web release (and probed): "published" (default), the port
+   * published on 127.0.0.1; "network", the container's IP on `network` and its own port, for an
+   * ingress that is a container on that network (SLIPWAY_INGRESS=external with DEPLOY_NETWORK).
+   */
+  endpoint?: 'published' | 'network';
   /** One readiness request; tests replace it to observe the probe. */
   probeAttempt?: (url: string, timeoutMs: number, host: string | null) => Promise<ProbeAttempt>;
 }
@@ -88,10 +95,25 @@ function createWebBackend(docker: DockerOperations, options: DockerEngineOptions
         network: options.network,
         resources: spec.resources,
       });
+      const published = `port ${spec.port} published on 127.0.0.1:${hostPort}`;
+      const network = options.network;
+      if (options.endpoint !== 'network' || network === undefined || network === 'host') {
+        return {
+          ref: containerId,
+          endpoint: `http://127.0.0.1:${hostPort}`,
+          description: `started ${describe(containerId)}, ${published}`,
+        };
+      }
+      const ip = await docker.networkAddress(containerId, network).catch(async (error: unknown) => {
+        // Started but unreachable for the ingress: not a candidate; nothing may be left behind.
+        await docker.removeContainer(containerId);
+        throw error;
+      });
+      const endpoint = isIP(ip) === 6 ? `http://[${ip}]:${spec.port}` : `http://${ip}:${spec.port}`;
       return {
         ref: containerId,
-        endpoint: `http://127.0.0.1:${hostPort}`,
-        description: `started ${describe(containerId)}, port ${spec.port} published on 127.0.0.1:${hostPort}`,
+        endpoint,
+        description: `started ${describe(containerId)}, reached at ${endpoint} on network ${network} (${published})`,
       };
     },
 

@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import type { RegistryCredentials } from '../engine/engine.js';
 import { containerState, listContainers, logTail } from './container-queries.js';
 import { loadDockerConfig } from './docker-config-file.js';
+import { networkAddress } from './network-address.js';
 import { pullImage } from './pull-image.js';
 import type { DockerConfig } from './registry-auth.js';
 import { removeContainer } from './remove-container.js';
@@ -58,6 +59,7 @@ export function createDockerOperations(options: DockerOperationsOptions = {}) {
     removeContainer: (id: string, stopTimeoutSeconds?: number) =>
       removeContainer(docker, id, stopTimeoutSeconds),
     listContainers: (labels: Record<string, string>) => listContainers(docker, labels),
+    networkAddress: (id: string, network: string) => networkAddress(docker, id, network),
   };
 }
 

@@ -14,6 +14,8 @@ export interface HaproxyProcessOptions {
   binary?: string;
   /** Bound on start and on reload; default 10 s. */
   readyTimeoutMs?: number;
+  /** More command-line arguments (e.g. `-p <pid file>`). */
+  extraArgs?: string[];
 }
 
 export interface HaproxyProcess {
@@ -26,6 +28,8 @@ export interface HaproxyProcess {
   stop(): Promise<void>;
   /** The last lines HAProxy wrote (its own log), for error messages. */
   output(): string;
+  /** Settles when the master has exited, asked to or not (a supervisor restarts it then). */
+  readonly exited: Promise<void>;
 }
 
 const pollMs = 50;
@@ -35,9 +39,13 @@ export async function startHaproxy(options: HaproxyProcessOptions): Promise<Hapr
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   const api = createRuntimeApi({ socketPath: options.adminSocket, timeoutMs: 1000 });
   // -W master-worker, -db stay in the foreground so this process supervises it.
-  const child = spawn(options.binary ?? 'haproxy', ['-W', '-db', '-f', options.configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    options.binary ?? 'haproxy',
+    ['-W', '-db', '-f', options.configFile, ...(options.extraArgs ?? [])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const launch = { error: null as Error | null };
   const keep = (chunk: Buffer) => {
@@ -92,6 +100,7 @@ export async function startHaproxy(options: HaproxyProcessOptions): Promise<Hapr
     },
     stop: () => kill(child, exited),
     output: () => output,
+    exited,
   };
 }
 

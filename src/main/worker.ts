@@ -2,10 +2,13 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config.js';
+import { ingressConfigOf } from '../config/ingress-config.js';
 import { loadWorkerConfig, type WorkerConfig } from '../config/worker-config.js';
+import { createIngressStateReader } from '../db/ingress-state-reader.js';
 import { loadInstallationId } from '../db/installation-repository.js';
 import { createDatabase } from '../db/prisma-client.js';
 import { createDockerEngine } from '../docker/docker-engine.js';
+import { IngressStartError, startIngress, type Ingress } from '../ingress/start-ingress.js';
 import { createWorkerMetrics } from '../metrics/worker-metrics.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { composeWorker } from '../worker/compose-worker.js';
@@ -55,10 +58,21 @@ async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
   // Its own queue and consumer: a slow or failing receiver never holds up a deployment.
   const webhooks = startWebhookDelivery({ db, redis, logger, config });
   closers.push(() => webhooks.close());
+  const ingress = await openIngress(config, db, logger, closers);
   const worker = composeWorker({
     db,
     redis,
-    engine: createDockerEngine({ instance, network: config.DEPLOY_NETWORK }),
+    engine: createDockerEngine({
+      instance,
+      network: config.DEPLOY_NETWORK,
+      // A HAProxy in a container reaches web containers on the shared network, not via the
+      // worker host's 127.0.0.1 (see README, Ingress).
+      endpoint:
+        ingress?.mode === 'external' && config.DEPLOY_NETWORK !== undefined
+          ? 'network'
+          : 'published',
+    }),
+    ingress: ingress?.ingress ?? null,
     secretKey: config.SLIPWAY_SECRET_KEY,
     baseDomain: config.SLIPWAY_BASE_DOMAIN ?? null,
     logger,
@@ -81,10 +95,30 @@ async function start(config: WorkerConfig, logger: Logger, closers: Closer[]) {
       concurrency: config.WORKER_CONCURRENCY,
       network: config.DEPLOY_NETWORK ?? 'bridge',
       metricsPort: config.WORKER_METRICS_PORT,
+      ingress: config.SLIPWAY_INGRESS,
+      haproxyPid: ingress?.ingress.haproxyPid() ?? null,
     },
     'worker started',
   );
   return worker;
+}
+
+/** The ingress per SLIPWAY_INGRESS, or null when it is off; HAProxy stopped on close. */
+async function openIngress(
+  config: WorkerConfig,
+  db: ReturnType<typeof createDatabase>,
+  logger: Logger,
+  closers: Closer[],
+): Promise<{ mode: 'supervise' | 'external'; ingress: Ingress } | null> {
+  const ingressConfig = ingressConfigOf(config);
+  if (ingressConfig === null) return null;
+  const ingress = await startIngress(ingressConfig, createIngressStateReader(db), logger);
+  closers.push(() => ingress.close());
+  logger.info(
+    { mode: ingressConfig.mode, bind: ingressConfig.bind, stateDir: ingressConfig.stateDir },
+    'ingress started',
+  );
+  return { mode: ingressConfig.mode, ingress };
 }
 
 async function main(): Promise<void> {
@@ -120,7 +154,9 @@ main().catch((error: unknown) => {
   process.stderr.write(
     error instanceof ConfigError
       ? `${error.message}\n`
-      : `slipway-worker failed to start: ${String(error)}\n`,
+      : error instanceof IngressStartError
+        ? `slipway-worker failed to start: ${error.message}\n`
+        : `slipway-worker failed to start: ${String(error)}\n`,
   );
   // Nothing may keep a half-started worker alive (an open handle would otherwise hold it).
   process.exit(1);

@@ -13,7 +13,8 @@ import {
   withDeploymentStoreRetries,
   withLogStoreRetries,
 } from '../db/retrying-deployment-store.js';
-import type { Engine, WorkloadHealth } from '../engine/engine.js';
+import type { Engine, TrafficRouter, WorkloadHealth } from '../engine/engine.js';
+import type { IngressSyncReport } from '../ingress/ingress-controller.js';
 import type { DeploymentEvents } from '../pipeline/deployment-events.js';
 import type { PipelineDependencies, PipelineMetrics } from '../pipeline/run-deployment.js';
 import { createDeploymentQueue } from '../queue/deployment-queue.js';
@@ -26,6 +27,11 @@ export interface WorkerCompositionOptions {
   /** The worker's own connection: BullMQ consumers block on it. */
   redis: Redis;
   engine: Engine;
+  /**
+   * The ingress (HAProxy) the pipeline switches traffic with and the reconciler converges; null
+   * when it is off (the engine's own router, if any, is used then).
+   */
+  ingress?: { router: TrafficRouter; sync(): Promise<IngressSyncReport> } | null;
   /** SLIPWAY_SECRET_KEY, to open the secrets a deployment runs with. */
   secretKey: Buffer;
   logger: Logger;
@@ -52,6 +58,9 @@ export interface WorkerCompositionOptions {
 
 export function composeWorker(options: WorkerCompositionOptions) {
   const { db, logger } = options;
+  const ingress = options.ingress ?? null;
+  const engine: Engine =
+    ingress === null ? options.engine : { ...options.engine, router: ingress.router };
   const retry = {
     logger,
     ...(options.retryPolicy === undefined ? {} : { policy: options.retryPolicy }),
@@ -73,7 +82,7 @@ export function composeWorker(options: WorkerCompositionOptions) {
   const runner = createDeploymentRunner({
     store,
     logs,
-    engine: options.engine,
+    engine,
     logger,
     workerId: options.workerId,
     deploymentTimeoutSeconds: options.deploymentTimeoutSeconds,
@@ -87,8 +96,9 @@ export function composeWorker(options: WorkerCompositionOptions) {
   const reconciler = createReconciler({
     store: createRecoveryStore(db),
     logs,
-    inventory: options.engine.inventory,
-    web: options.engine.web,
+    inventory: engine.inventory,
+    web: engine.web,
+    ingress,
     ...(options.onReleaseHealth === undefined ? {} : { onReleaseHealth: options.onReleaseHealth }),
     ensureQueued: (id) => queue.ensureQueued(id),
     logger,
@@ -104,7 +114,7 @@ export function composeWorker(options: WorkerCompositionOptions) {
       .reconcile()
       .then(
         (report) => {
-          if (report.lost + report.requeued + report.orphansRemoved + report.revived > 0) {
+          if (repaired(report) > 0) {
             logger.info(report, 'reconciled');
           }
           return report;
@@ -157,3 +167,16 @@ export function composeWorker(options: WorkerCompositionOptions) {
 }
 
 export type ComposedWorker = ReturnType<typeof composeWorker>;
+
+/** Repairs a pass made: worth a log line. */
+function repaired(report: ReconcileReport): number {
+  const ingress = report.ingress;
+  const ingressChanges =
+    ingress === null
+      ? 0
+      : ingress.mapChanges +
+        ingress.slotChanges +
+        ingress.drainsFinished +
+        (ingress.reloaded ? 1 : 0);
+  return report.lost + report.requeued + report.orphansRemoved + report.revived + ingressChanges;
+}

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { describeStepMoment } from '../domain/step-kinds.js';
 import type { Inventory, WebBackend, WorkloadHealth } from '../engine/engine.js';
+import type { IngressSyncReport } from '../ingress/ingress-controller.js';
 import type { LogStore, RecoveryStore } from '../pipeline/deployment-store.js';
 import { checkLiveReleases } from './live-release-health.js';
 import { removeOrphans } from './remove-orphans.js';
@@ -26,6 +27,11 @@ export interface ReconcilerOptions {
    * because the database was unreachable for a while (the worker is alive and will carry on).
    */
   isRunningHere?: (deploymentId: string) => boolean;
+  /**
+   * The ingress, converged to the database after the other repairs (a release found missing
+   * there answers 503 in the same pass). Absent when the ingress is off.
+   */
+  ingress?: { sync(): Promise<IngressSyncReport> } | null;
 }
 
 export interface ReconcileReport {
@@ -36,6 +42,8 @@ export interface ReconcileReport {
   revived: number;
   /** Live releases whose workload is gone: nothing serves the app until the next deployment. */
   missing: number;
+  /** What the ingress sync changed; null when the ingress is off or its sync failed. */
+  ingress: IngressSyncReport | null;
 }
 
 /**
@@ -114,8 +122,10 @@ export function createReconciler(options: ReconcilerOptions) {
         revived: 0,
         missing: 0,
       });
+      const ingress = options.ingress ?? null;
+      const synced = ingress === null ? null : await attempt(() => ingress.sync(), null);
       if (failures.length > 0) throw failures[0];
-      return { lost, requeued, orphansRemoved, revived, missing };
+      return { lost, requeued, orphansRemoved, revived, missing, ingress: synced };
     },
   };
 }

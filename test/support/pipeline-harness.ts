@@ -25,6 +25,7 @@ import {
   type TestServer,
 } from './test-server.js';
 import { parseBody as parseJson } from './json-body.js';
+import { startHarnessIngress, type HarnessIngress } from './harness-ingress.js';
 
 /*
  * Response shapes as issue 3 describes them, written independently of src/schemas so a drift in
@@ -145,6 +146,10 @@ export interface PipelineHarnessOptions {
   blockedRetryMs?: number;
   /** How the worker's database writes are retried (default: production's 60 s window). */
   retryPolicy?: RetryPolicy;
+  /** A real supervised HAProxy on a random 127.0.0.1 port as the worker's ingress. */
+  ingress?: boolean;
+  /** SLIPWAY_BASE_DOMAIN of the API and the ingress. */
+  baseDomain?: string;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -172,7 +177,9 @@ export function expectJson<T>(
 }
 
 export async function startPipelineHarness(options: PipelineHarnessOptions = {}) {
-  const api = await startTestServer();
+  const api = await startTestServer(
+    options.baseDomain === undefined ? {} : { baseDomain: options.baseDomain },
+  );
   const instance = `test-${randomBytes(5).toString('hex')}`;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // A connection of its own: BullMQ workers block on theirs, and keep the offline queue.
@@ -180,8 +187,19 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
   workerRedis.on('error', (error) => {
     logger.warn({ err: error }, 'worker redis error');
   });
+  let ingress: HarnessIngress | null = null;
+  if (options.ingress === true) {
+    try {
+      ingress = await startHarnessIngress(api.db, logger, options.baseDomain ?? null);
+    } catch (error) {
+      workerRedis.disconnect();
+      await api.close();
+      throw error;
+    }
+  }
   const worker = composeWorker({
     db: api.db,
+    ingress: ingress?.ingress ?? null,
     redis: workerRedis,
     // No credentials from whoever runs the tests: pulls get only what a deployment supplies.
     engine: createDockerEngine({ instance, network: undefined, authConfig: null }),
@@ -247,6 +265,10 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     api,
     instance,
     runner,
+    /** The ingress (options.ingress), or null. */
+    ingress,
+    /** One reconcile pass (the harness runs none on its own). */
+    reconcileOnce: () => worker.reconcileOnce(),
     /** Calls the API as its admin. */
     request,
     /** Calls the API with another bearer token, or none (null). */
@@ -360,6 +382,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     async close(): Promise<void> {
       // Interrupt whatever still runs (a test that failed mid-deployment) instead of waiting it out.
       await worker.stop(0);
+      await ingress?.close();
       workerRedis.disconnect();
       for (const closeApi of extraApis) await closeApi();
       await forceRemove((await containers()).map((c) => c.id));
