@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { apiThroughput } from './api-throughput.js';
 import { concurrency } from './concurrency.js';
 import { deploymentOverhead } from './deployment-overhead.js';
+import { ingress } from './ingress.js';
 import type { Benchmark } from './lib/context.js';
 import { createFloor } from './lib/docker-floor.js';
 import { createBenchEnvironment, repoRoot, type BenchEnvironment } from './lib/environment.js';
@@ -25,6 +26,7 @@ const benchmarks: Benchmark[] = [
   apiThroughput,
   logCapture,
   concurrency,
+  ingress,
 ];
 
 const progress = (text: string) => {

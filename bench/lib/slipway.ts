@@ -87,6 +87,8 @@ export function startWorker(
   env: BenchEnvironment,
   concurrency: number,
   name = 'worker',
+  /** More settings of the worker (e.g. its ingress). */
+  extraEnv: Record<string, string> = {},
 ): ChildHandle {
   return env.track(
     spawnLogged(name, nodeArgs('main/worker.js'), {
@@ -95,6 +97,7 @@ export function startWorker(
         WORKER_CONCURRENCY: String(concurrency),
         WORKER_METRICS_PORT: '0',
         WORKER_DRAIN_TIMEOUT_SECONDS: '5',
+        ...extraEnv,
       }),
       logFile: join(env.workDir, `${name}-${String(Date.now())}.log`),
     }),
@@ -157,7 +160,7 @@ export function createClient(baseUrl: string, adminToken: string) {
 export type SlipwayClient = ReturnType<typeof createClient>;
 
 export interface StepTiming {
-  kind: 'pull' | 'release_command' | 'start' | 'probe' | 'activate';
+  kind: 'pull' | 'release_command' | 'start' | 'probe' | 'activate' | 'route' | 'retire';
   status: string;
   startedAt: number | null;
   finishedAt: number | null;

@@ -22,6 +22,7 @@ const instance = `test-${randomBytes(5).toString('hex')}`;
 const network = `slipway-test-${randomBytes(4).toString('hex')}`;
 const probe = {
   path: '/',
+  host: null,
   settings: {
     path: '/',
     startupTimeoutSeconds: 20,
@@ -81,7 +82,7 @@ describe('Docker web endpoints', () => {
       const res = await fetch(candidate.endpoint, { signal: AbortSignal.timeout(5000) });
       expect(await res.text()).toContain('slipway-test web v1');
     } finally {
-      await engine.web.retire(candidate.ref);
+      await engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });
     }
   }, 120_000);
 
@@ -95,7 +96,7 @@ describe('Docker web endpoints', () => {
         expect(candidate.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         expect(ready.outcome).toBe('ready');
       } finally {
-        await engine.web.retire(candidate.ref);
+        await engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });
       }
     }
   }, 120_000);

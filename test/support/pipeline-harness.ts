@@ -204,6 +204,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     // No credentials from whoever runs the tests: pulls get only what a deployment supplies.
     engine: createDockerEngine({ instance, network: undefined, authConfig: null }),
     secretKey: api.secretKey,
+    baseDomain: options.baseDomain ?? null,
     logger,
     workerId: `${instance}-worker`,
     concurrency: options.concurrency ?? 2,
