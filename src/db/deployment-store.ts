@@ -9,6 +9,24 @@ import type {
 import type { Database } from './prisma-client.js';
 import { openRunSecrets } from './run-secrets.js';
 
+interface ClaimRow {
+  status: string;
+  worker_id: string | null;
+  image: string;
+  settings: unknown;
+  env_snapshot: unknown;
+  app: string;
+  blocked: boolean;
+}
+
+const deploymentStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+function toDeploymentStatus(value: string): (typeof deploymentStatuses)[number] {
+  const status = deploymentStatuses.find((candidate) => candidate === value);
+  if (status === undefined) throw new Error(`unknown deployment status ${value}`);
+  return status;
+}
+
 /** Positions are shifted through negative numbers so the (deployment, position) key never clashes. */
 const shiftOffset = 1_000_000;
 
@@ -16,46 +34,54 @@ const shiftOffset = 1_000_000;
 export function createDeploymentStore(db: Database, secretKey: Buffer): DeploymentStore {
   return {
     async claim(deploymentId, workerId) {
+      // Three statements in the transaction (lock, read, claim): what runs here is the time
+      // between a job arriving and its first step starting.
       const claim = await db.$transaction(async (tx) => {
-        const target = await tx.deployment.findUnique({
-          where: { id: deploymentId },
-          include: { application: { select: { name: true } } },
-        });
-        if (target === null) return { outcome: 'not-claimable', status: 'missing' } as const;
-        // One claim at a time per application, so two workers can never both pass the check below.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${target.applicationId}))`;
-        const fresh = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+        // One claim at a time per application, so two workers can never both pass the check
+        // below. The application of a deployment never changes, so reading it in the statement
+        // that takes the lock is safe; everything else is read afresh once the lock is held.
+        const locked = await tx.$queryRaw<{ application_id: string }[]>`
+          SELECT d.application_id::text AS application_id
+          FROM deployments d,
+               LATERAL (SELECT pg_advisory_xact_lock(hashtext(d.application_id::text))) AS lock
+          WHERE d.id = ${deploymentId}::uuid`;
+        if (locked.length === 0) return { outcome: 'not-claimable', status: 'missing' } as const;
+        const rows = await tx.$queryRaw<ClaimRow[]>`
+          SELECT d.status::text AS status, d.worker_id, d.image, d.settings, d.env_snapshot,
+                 a.name AS app,
+                 EXISTS (SELECT 1 FROM deployments e
+                         WHERE e.application_id = d.application_id AND e.sequence < d.sequence
+                           AND e.status IN ('queued', 'running')) AS blocked
+          FROM deployments d JOIN applications a ON a.id = d.application_id
+          WHERE d.id = ${deploymentId}::uuid`;
+        const fresh = rows[0];
+        if (fresh === undefined) return { outcome: 'not-claimable', status: 'missing' } as const;
+        const status = toDeploymentStatus(fresh.status);
         // This worker's own claim whose answer a dropped connection lost: the retried claim takes
         // it up again (the runner never runs one deployment twice at once).
-        const reclaim = fresh.status === 'running' && fresh.workerId === workerId;
-        if (fresh.status !== 'queued' && !reclaim) {
-          return { outcome: 'not-claimable', status: fresh.status } as const;
+        const reclaim = status === 'running' && fresh.worker_id === workerId;
+        if (status !== 'queued' && !reclaim) {
+          return { outcome: 'not-claimable', status } as const;
         }
         if (!reclaim) {
-          const earlier = await tx.deployment.count({
-            where: {
-              applicationId: fresh.applicationId,
-              sequence: { lt: fresh.sequence },
-              status: { in: ['queued', 'running'] },
-            },
-          });
-          if (earlier > 0) return { outcome: 'blocked' } as const;
+          if (fresh.blocked) return { outcome: 'blocked' } as const;
           const now = new Date();
           await tx.deployment.update({
             where: { id: deploymentId },
             data: { status: 'running', startedAt: now, workerId, heartbeatAt: now },
+            select: { id: true },
           });
         }
         return {
           outcome: 'claimed',
           deployment: {
-            id: fresh.id,
-            app: target.application.name,
-            applicationId: fresh.applicationId,
+            id: deploymentId,
+            app: fresh.app,
+            applicationId: locked[0]?.application_id ?? '',
             image: fresh.image,
             settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
           },
-          sealedEnv: fresh.envSnapshot,
+          sealedEnv: fresh.env_snapshot,
         } as const;
       });
       if (claim.outcome !== 'claimed') return claim;
@@ -91,21 +117,25 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
             UPDATE deployment_steps SET position = -position - ${shiftOffset}
             WHERE deployment_id = ${deploymentId}::uuid AND position < 0`;
         }
-        const created: StoredStep[] = [];
-        for (const [index, step] of steps.entries()) {
-          const row = await tx.deploymentStep.create({
-            data: {
-              deploymentId,
-              position: first + index,
-              kind: step.kind,
-              label: step.label.slice(0, 200),
-              source: step.source,
-              command: step.command,
-            },
-          });
-          created.push({ ...step, id: row.id, position: row.position });
-        }
-        return created;
+        // One INSERT for all of them; rows are matched back by position, which is unique.
+        const rows = await tx.deploymentStep.createManyAndReturn({
+          data: steps.map((step, index) => ({
+            deploymentId,
+            position: first + index,
+            kind: step.kind,
+            label: step.label.slice(0, 200),
+            source: step.source,
+            command: step.command,
+          })),
+          select: { id: true, position: true },
+        });
+        const idAt = new Map(rows.map((row) => [row.position, row.id]));
+        return steps.map((step, index): StoredStep => {
+          const position = first + index;
+          const id = idAt.get(position);
+          if (id === undefined) throw new Error(`step at position ${position} was not stored`);
+          return { ...step, id, position };
+        });
       });
     },
 
@@ -117,18 +147,18 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
     },
 
     async finishStep(stepId, outcome) {
-      const step = await db.deploymentStep.findUniqueOrThrow({ where: { id: stepId } });
+      // The duration is computed from the stored start in the same statement: no read first.
       const finishedAt = new Date();
-      await db.deploymentStep.update({
-        where: { id: stepId },
-        data: {
-          status: outcome.status,
-          finishedAt,
-          durationMs: step.startedAt === null ? 0 : finishedAt.getTime() - step.startedAt.getTime(),
-          exitCode: outcome.exitCode ?? null,
-          error: outcome.error ?? null,
-        },
-      });
+      const updated = await db.$executeRaw`
+        UPDATE deployment_steps SET
+          status = ${outcome.status}::step_status,
+          finished_at = ${finishedAt},
+          duration_ms = CASE WHEN started_at IS NULL THEN 0 ELSE
+            round(extract(epoch FROM (${finishedAt}::timestamptz - started_at)) * 1000)::int END,
+          exit_code = ${outcome.exitCode ?? null}::int,
+          error = ${outcome.error ?? null}::text
+        WHERE id = ${stepId}::uuid`;
+      if (updated === 0) throw new Error(`deployment step ${stepId} does not exist`);
     },
 
     async skipPendingSteps(deploymentId) {
