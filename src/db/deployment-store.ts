@@ -1,12 +1,15 @@
 import { workloadHealths, type WorkloadHealth } from '../engine/engine.js';
 import { deploymentSettingsSnapshotSchema } from '../schemas/deployment.js';
 import type {
+  ClaimedDeployment,
   DeploymentStore,
   LiveRelease,
+  PlannedStep,
   RecoveryStore,
   StoredStep,
 } from '../pipeline/deployment-store.js';
-import type { Database } from './prisma-client.js';
+import type pg from 'pg';
+import { sqlOf, type Database } from './prisma-client.js';
 import { openRunSecrets } from './run-secrets.js';
 
 interface ClaimRow {
@@ -34,56 +37,7 @@ const shiftOffset = 1_000_000;
 export function createDeploymentStore(db: Database, secretKey: Buffer): DeploymentStore {
   return {
     async claim(deploymentId, workerId) {
-      // Three statements in the transaction (lock, read, claim): what runs here is the time
-      // between a job arriving and its first step starting.
-      const claim = await db.$transaction(async (tx) => {
-        // One claim at a time per application, so two workers can never both pass the check
-        // below. The application of a deployment never changes, so reading it in the statement
-        // that takes the lock is safe; everything else is read afresh once the lock is held.
-        const locked = await tx.$queryRaw<{ application_id: string }[]>`
-          SELECT d.application_id::text AS application_id
-          FROM deployments d,
-               LATERAL (SELECT pg_advisory_xact_lock(hashtext(d.application_id::text))) AS lock
-          WHERE d.id = ${deploymentId}::uuid`;
-        if (locked.length === 0) return { outcome: 'not-claimable', status: 'missing' } as const;
-        const rows = await tx.$queryRaw<ClaimRow[]>`
-          SELECT d.status::text AS status, d.worker_id, d.image, d.settings, d.env_snapshot,
-                 a.name AS app,
-                 EXISTS (SELECT 1 FROM deployments e
-                         WHERE e.application_id = d.application_id AND e.sequence < d.sequence
-                           AND e.status IN ('queued', 'running')) AS blocked
-          FROM deployments d JOIN applications a ON a.id = d.application_id
-          WHERE d.id = ${deploymentId}::uuid`;
-        const fresh = rows[0];
-        if (fresh === undefined) return { outcome: 'not-claimable', status: 'missing' } as const;
-        const status = toDeploymentStatus(fresh.status);
-        // This worker's own claim whose answer a dropped connection lost: the retried claim takes
-        // it up again (the runner never runs one deployment twice at once).
-        const reclaim = status === 'running' && fresh.worker_id === workerId;
-        if (status !== 'queued' && !reclaim) {
-          return { outcome: 'not-claimable', status } as const;
-        }
-        if (!reclaim) {
-          if (fresh.blocked) return { outcome: 'blocked' } as const;
-          const now = new Date();
-          await tx.deployment.update({
-            where: { id: deploymentId },
-            data: { status: 'running', startedAt: now, workerId, heartbeatAt: now },
-            select: { id: true },
-          });
-        }
-        return {
-          outcome: 'claimed',
-          deployment: {
-            id: deploymentId,
-            app: fresh.app,
-            applicationId: locked[0]?.application_id ?? '',
-            image: fresh.image,
-            settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
-          },
-          sealedEnv: fresh.env_snapshot,
-        } as const;
-      });
+      const claim = await claimInTransaction(sqlOf(db), deploymentId, workerId);
       if (claim.outcome !== 'claimed') return claim;
       const secrets = await openRunSecrets(db, secretKey, claim.deployment, claim.sealedEnv);
       return { outcome: 'claimed', deployment: { ...claim.deployment, ...secrets } };
@@ -100,24 +54,16 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
     },
 
     async addSteps(deploymentId, steps, afterPosition) {
+      // Appending (every deployment's start): one statement, on the way to its first step.
+      if (afterPosition === undefined) return appendSteps(sqlOf(db), deploymentId, steps);
       return db.$transaction(async (tx) => {
-        let first: number;
-        if (afterPosition === undefined) {
-          const last = await tx.deploymentStep.aggregate({
-            where: { deploymentId },
-            _max: { position: true },
-          });
-          first = (last._max.position ?? -1) + 1;
-        } else {
-          first = afterPosition + 1;
-          await tx.$executeRaw`
-            UPDATE deployment_steps SET position = -(position + ${steps.length} + ${shiftOffset})
-            WHERE deployment_id = ${deploymentId}::uuid AND position > ${afterPosition}`;
-          await tx.$executeRaw`
-            UPDATE deployment_steps SET position = -position - ${shiftOffset}
-            WHERE deployment_id = ${deploymentId}::uuid AND position < 0`;
-        }
-        // One INSERT for all of them; rows are matched back by position, which is unique.
+        const first = afterPosition + 1;
+        await tx.$executeRaw`
+          UPDATE deployment_steps SET position = -(position + ${steps.length} + ${shiftOffset})
+          WHERE deployment_id = ${deploymentId}::uuid AND position > ${afterPosition}`;
+        await tx.$executeRaw`
+          UPDATE deployment_steps SET position = -position - ${shiftOffset}
+          WHERE deployment_id = ${deploymentId}::uuid AND position < 0`;
         const rows = await tx.deploymentStep.createManyAndReturn({
           data: steps.map((step, index) => ({
             deploymentId,
@@ -129,21 +75,17 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
           })),
           select: { id: true, position: true },
         });
-        const idAt = new Map(rows.map((row) => [row.position, row.id]));
-        return steps.map((step, index): StoredStep => {
-          const position = first + index;
-          const id = idAt.get(position);
-          if (id === undefined) throw new Error(`step at position ${position} was not stored`);
-          return { ...step, id, position };
-        });
+        return matchStored(steps, first, rows);
       });
     },
 
     async startStep(stepId) {
-      await db.deploymentStep.update({
-        where: { id: stepId },
-        data: { status: 'running', startedAt: new Date() },
-      });
+      const startedAt = new Date();
+      const result = await sqlOf(db).query(
+        `UPDATE deployment_steps SET status = 'running', started_at = $2 WHERE id = $1`,
+        [stepId, startedAt],
+      );
+      if (result.rowCount === 0) throw new Error(`deployment step ${stepId} does not exist`);
     },
 
     async finishStep(stepId, outcome) {
@@ -215,6 +157,141 @@ export function createDeploymentStore(db: Database, secretKey: Buffer): Deployme
         data: { status, failureReason, finishedAt: new Date() },
       });
     },
+  };
+}
+
+/** Stored steps in plan order; rows are matched back by position, which is unique. */
+function matchStored(
+  steps: readonly PlannedStep[],
+  first: number,
+  rows: readonly { id: string; position: number }[],
+): StoredStep[] {
+  const idAt = new Map(rows.map((row) => [row.position, row.id]));
+  return steps.map((step, index): StoredStep => {
+    const position = first + index;
+    const id = idAt.get(position);
+    if (id === undefined) throw new Error(`step at position ${position} was not stored`);
+    return { ...step, id, position };
+  });
+}
+
+/** Appends steps after the existing ones in one INSERT (atomic: no transaction needed). */
+async function appendSteps(
+  pool: pg.Pool,
+  deploymentId: string,
+  steps: readonly PlannedStep[],
+): Promise<StoredStep[]> {
+  const result = await pool.query<{ id: string; position: number; first: number }>(
+    `INSERT INTO deployment_steps (id, deployment_id, position, kind, label, source, command)
+     SELECT gen_random_uuid(), $1, base.first + planned.ordinal - 1, planned.kind::step_kind,
+            planned.label, planned.source, planned.command
+     FROM (SELECT COALESCE(MAX(position), -1) + 1 AS first
+           FROM deployment_steps WHERE deployment_id = $1) AS base,
+          unnest($2::text[], $3::text[], $4::text[], $5::text[])
+            WITH ORDINALITY AS planned(kind, label, source, command, ordinal)
+     RETURNING id::text AS id, position`,
+    [
+      deploymentId,
+      steps.map((step) => step.kind),
+      steps.map((step) => step.label.slice(0, 200)),
+      steps.map((step) => step.source),
+      steps.map((step) => step.command),
+    ],
+  );
+  const first = Math.min(...result.rows.map((row) => row.position));
+  return matchStored(steps, steps.length === 0 ? 0 : first, result.rows);
+}
+
+type ClaimInTransaction =
+  | Exclude<Awaited<ReturnType<DeploymentStore['claim']>>, { outcome: 'claimed' }>
+  | {
+      outcome: 'claimed';
+      deployment: Omit<ClaimedDeployment, 'env' | 'secretValues' | 'registryCredentials'>;
+      sealedEnv: unknown;
+    };
+
+/**
+ * The claim, in one transaction of four statements on a plain pg connection: it is what runs
+ * between a job arriving and the deployment's first step. One claim at a time per application
+ * (an advisory lock), so two workers can never both pass the "no earlier deployment" check.
+ */
+async function claimInTransaction(
+  pool: pg.Pool,
+  deploymentId: string,
+  workerId: string,
+): Promise<ClaimInTransaction> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    try {
+      const outcome = await claimSteps(client, deploymentId, workerId);
+      await client.query('COMMIT');
+      return outcome;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        // The connection is in an unknown state: discarded below, never reused.
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function claimSteps(
+  client: pg.PoolClient,
+  deploymentId: string,
+  workerId: string,
+): Promise<ClaimInTransaction> {
+  // The application of a deployment never changes, so reading it in the statement that takes
+  // the lock is safe; everything else is read afresh once the lock is held.
+  const locked = await client.query<{ application_id: string }>(
+    `SELECT d.application_id::text AS application_id
+     FROM deployments d,
+          LATERAL (SELECT pg_advisory_xact_lock(hashtext(d.application_id::text))) AS lock
+     WHERE d.id = $1`,
+    [deploymentId],
+  );
+  const applicationId = locked.rows[0]?.application_id;
+  if (applicationId === undefined) return { outcome: 'not-claimable', status: 'missing' };
+  const rows = await client.query<ClaimRow>(
+    `SELECT d.status::text AS status, d.worker_id, d.image, d.settings, d.env_snapshot,
+            a.name AS app,
+            EXISTS (SELECT 1 FROM deployments e
+                    WHERE e.application_id = d.application_id AND e.sequence < d.sequence
+                      AND e.status IN ('queued', 'running')) AS blocked
+     FROM deployments d JOIN applications a ON a.id = d.application_id
+     WHERE d.id = $1`,
+    [deploymentId],
+  );
+  const fresh = rows.rows[0];
+  if (fresh === undefined) return { outcome: 'not-claimable', status: 'missing' };
+  const status = toDeploymentStatus(fresh.status);
+  // This worker's own claim whose answer a dropped connection lost: the retried claim takes it
+  // up again (the runner never runs one deployment twice at once).
+  const reclaim = status === 'running' && fresh.worker_id === workerId;
+  if (status !== 'queued' && !reclaim) return { outcome: 'not-claimable', status };
+  if (!reclaim) {
+    if (fresh.blocked) return { outcome: 'blocked' };
+    const now = new Date();
+    await client.query(
+      `UPDATE deployments SET status = 'running', started_at = $2, worker_id = $3,
+         heartbeat_at = $2 WHERE id = $1`,
+      [deploymentId, now, workerId],
+    );
+  }
+  return {
+    outcome: 'claimed',
+    deployment: {
+      id: deploymentId,
+      app: fresh.app,
+      applicationId,
+      image: fresh.image,
+      settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
+    },
+    sealedEnv: fresh.env_snapshot,
   };
 }
 
