@@ -17,6 +17,8 @@ import { createClient, startApi, type ApiProcess } from './lib/slipway.js';
 interface MemorySample {
   rssMiB: number;
   heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
 }
 
 const mib = (bytes: number) => bytes / 1024 / 1024;
@@ -30,9 +32,16 @@ async function measure(api: ApiProcess, file: string, sequence: number): Promise
         sequence: number;
         rss: number;
         heapUsed: number;
+        heapTotal: number;
+        external: number;
       };
       if (reading.sequence !== sequence) return Promise.resolve(undefined);
-      return Promise.resolve({ rssMiB: mib(reading.rss), heapUsedMiB: mib(reading.heapUsed) });
+      return Promise.resolve({
+        rssMiB: mib(reading.rss),
+        heapUsedMiB: mib(reading.heapUsed),
+        heapTotalMiB: mib(reading.heapTotal),
+        externalMiB: mib(reading.external),
+      });
     } catch {
       return Promise.resolve(undefined);
     }
@@ -105,6 +114,21 @@ export const apiMemory: Benchmark = {
         'MiB',
         [after.heapUsedMiB],
         { name: 'start', values: [start.heapUsedMiB] },
+      );
+      section.add('API V8 heap committed (heapTotal) after a full GC: at start', 'MiB', [
+        start.heapTotalMiB,
+      ]);
+      section.add(
+        `API V8 heap committed after a full GC: ${String(total)} requests later, idle`,
+        'MiB',
+        [after.heapTotalMiB],
+        { name: 'start', values: [start.heapTotalMiB] },
+      );
+      section.add(
+        `API external memory after a full GC: ${String(total)} requests later, idle`,
+        'MiB',
+        [after.externalMiB],
+        { name: 'start', values: [start.externalMiB] },
       );
       const peak = api.child.memory()?.peakRssMiB ?? Number.NaN;
       section.add('API peak RSS during the run', 'MiB', [peak]);
