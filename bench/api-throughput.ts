@@ -1,6 +1,8 @@
 /**
- * 4. API: autocannon at 50 connections on GET settings and POST deployments (no worker running,
- * so deployments stay queued), against a bare Fastify + pg route on the same database.
+ * 4. API: autocannon at 50 connections on GET settings and POST deployments with a deploy token
+ * (no worker running, so deployments stay queued), against two baselines on the same database: a
+ * bare Fastify + pg primary-key read, and a Fastify + pg server doing the same SQL work
+ * (bench/servers/bare-pg-server.ts).
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +64,7 @@ async function startBareServer(
         env: {
           PATH: process.env.PATH,
           DATABASE_URL: env.databaseUrl,
+          REDIS_URL: env.redisUrl,
           PORT: String(port),
           NODE_ENV: 'production',
         },
@@ -83,20 +86,30 @@ async function startBareServer(
   return { url, stop: () => child.stop() };
 }
 
+/** The same-work server's queue prefix (bench/servers/bare-pg-server.ts). */
+const sameWorkQueuePrefix = 'slipway-bench-same-work';
+
 /** Queued deployments of the POST runs must never reach a worker: cancel the rows, drop the jobs. */
-async function discardQueued(context: BenchContext): Promise<void> {
+export async function discardQueued(context: BenchContext): Promise<void> {
   await context.env.db.query(
     "UPDATE deployments SET status = 'cancelled', finished_at = now(), failure_reason = 'benchmark load' WHERE status = 'queued'",
   );
   const connection = new Redis(context.env.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('deployments', { connection });
+  const sameWork = new Queue('deployments', { connection, prefix: sameWorkQueuePrefix });
   try {
     await queue.drain(true);
+    await sameWork.obliterate({ force: true });
   } finally {
     await queue.close();
+    await sameWork.close();
     connection.disconnect();
   }
 }
+
+const pkName = 'bare Fastify + pg, GET by primary key';
+const sameGetName = 'same-work Fastify + pg, GET settings';
+const samePostName = 'same-work Fastify + pg, POST deployment';
 
 export const apiThroughput: Benchmark = {
   id: 'api',
@@ -112,14 +125,27 @@ export const apiThroughput: Benchmark = {
     const appId = app.rows[0]?.id;
     if (appId === undefined) throw new Error('api-load app missing');
 
+    // A deploy token, as CI uses: authentication looks it up and authorization needs the app.
+    const token = await client.createDeployToken('api-load', ['api-load']);
     const bare = await startBareServer(context);
-    const auth = { authorization: `Bearer ${env.adminToken}` };
+    const auth = { authorization: `Bearer ${token}` };
+    const post = {
+      method: 'POST' as const,
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ image: benchImages.small }),
+    };
     const targets: Target[] = [
       {
-        name: 'bare Fastify + pg, GET by primary key',
+        name: pkName,
         url: `${bare.url}/apps/${appId}`,
         method: 'GET',
         headers: {},
+      },
+      {
+        name: sameGetName,
+        url: `${bare.url}/same-work/apps/api-load/settings`,
+        method: 'GET',
+        headers: auth,
       },
       {
         name: 'Slipway GET /v1/apps/{app}/settings',
@@ -127,12 +153,11 @@ export const apiThroughput: Benchmark = {
         method: 'GET',
         headers: auth,
       },
+      { name: samePostName, url: `${bare.url}/same-work/apps/api-load/deployments`, ...post },
       {
         name: 'Slipway POST /v1/apps/{app}/deployments',
         url: `${api.baseUrl}/v1/apps/api-load/deployments`,
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ image: benchImages.small }),
+        ...post,
       },
     ];
     const samples = new Map<string, Sample[]>(targets.map((target) => [target.name, []]));
@@ -150,33 +175,44 @@ export const apiThroughput: Benchmark = {
       await discardQueued(context);
     }
 
-    const [bareTarget, ...slipwayTargets] = targets;
-    const bareSamples = samples.get(bareTarget?.name ?? '') ?? [];
-    const of = (list: Sample[], metric: keyof Sample) => list.map((sample) => sample[metric]);
-    for (const target of slipwayTargets) {
-      const list = samples.get(target.name) ?? [];
-      section.add(`${target.name}: throughput`, 'req/s', of(list, 'requestsPerSecond'), {
-        name: 'bare',
-        values: of(bareSamples, 'requestsPerSecond'),
-      });
-      section.add(`${target.name}: latency p50`, 'ms', of(list, 'p50'), {
-        name: 'bare',
-        values: of(bareSamples, 'p50'),
-      });
-      section.add(`${target.name}: latency p99`, 'ms', of(list, 'p99'), {
-        name: 'bare',
-        values: of(bareSamples, 'p99'),
-      });
+    const of = (name: string, metric: keyof Sample) =>
+      (samples.get(name) ?? []).map((sample) => sample[metric]);
+    const pairs = [
+      { slipway: 'Slipway GET /v1/apps/{app}/settings', same: sameGetName },
+      { slipway: 'Slipway POST /v1/apps/{app}/deployments', same: samePostName },
+    ];
+    for (const { slipway, same } of pairs) {
+      for (const [metric, label, unit] of [
+        ['requestsPerSecond', 'throughput', 'req/s'],
+        ['p50', 'latency p50', 'ms'],
+        ['p99', 'latency p99', 'ms'],
+      ] as const) {
+        section.add(`${slipway}: ${label}`, unit, of(slipway, metric), {
+          name: 'same work',
+          values: of(same, metric),
+        });
+      }
+      section.add(
+        `${slipway}: throughput vs bare PK read`,
+        'req/s',
+        of(slipway, 'requestsPerSecond'),
+        {
+          name: 'bare PK',
+          values: of(pkName, 'requestsPerSecond'),
+        },
+      );
     }
-    section.add('bare Fastify + pg: throughput', 'req/s', of(bareSamples, 'requestsPerSecond'));
-    section.add('bare Fastify + pg: latency p50', 'ms', of(bareSamples, 'p50'));
-    section.add('bare Fastify + pg: latency p99', 'ms', of(bareSamples, 'p99'));
+    for (const name of [sameGetName, samePostName, pkName]) {
+      section.add(`${name}: throughput`, 'req/s', of(name, 'requestsPerSecond'));
+      section.add(`${name}: latency p50`, 'ms', of(name, 'p50'));
+      section.add(`${name}: latency p99`, 'ms', of(name, 'p99'));
+    }
     for (const [name, list] of samples) {
       const failed = list.reduce((sum, sample) => sum + sample.errors + sample.non2xx, 0);
       if (failed > 0) section.note(`${name}: ${failed} requests failed or were not 2xx`);
     }
     section.note(
-      `Each round: ${seconds} s per target, targets interleaved, after a warm-up. autocannon runs in the benchmark process on the same ${String(cpus().length)}-CPU machine as the server and PostgreSQL, so all three compete for CPU; the ratio is the comparable part. POST runs with no worker: each request stores a queued deployment, an audit entry and a BullMQ job (cancelled and drained afterwards).`,
+      `Each round: ${seconds} s per target, targets interleaved, after a warm-up. autocannon runs in the benchmark process on the same ${String(cpus().length)}-CPU machine as the server and PostgreSQL, so all three compete for CPU; the ratio is the comparable part. Requests carry a deploy token for the app. Same work: plain pg, one statement each for the token (by hash, with its apps), the app (by name, with its settings) and its release commands; a trigger also reads the environment variables, inserts the deployment row and adds the BullMQ job (no audit entry, idempotency or webhook events). POST runs with no worker: each request stores a queued deployment (Slipway: with an audit entry) and a BullMQ job (cancelled and drained afterwards).`,
     );
   },
 };

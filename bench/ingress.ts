@@ -127,11 +127,13 @@ export const ingress: Benchmark = {
     const port = await freePort();
     const stateDir = mkdtempSync('/tmp/sw-bench-ing-');
     const worker = startWorker(env, 2, 'worker-ingress', {
-      SLIPWAY_INGRESS: 'supervise',
-      SLIPWAY_INGRESS_BIND: '127.0.0.1',
-      SLIPWAY_INGRESS_HTTP_PORT: String(port),
-      SLIPWAY_INGRESS_STATE_DIR: stateDir,
-      SLIPWAY_BASE_DOMAIN: baseDomain,
+      env: {
+        SLIPWAY_INGRESS: 'supervise',
+        SLIPWAY_INGRESS_BIND: '127.0.0.1',
+        SLIPWAY_INGRESS_HTTP_PORT: String(port),
+        SLIPWAY_INGRESS_STATE_DIR: stateDir,
+        SLIPWAY_BASE_DOMAIN: baseDomain,
+      },
     });
     try {
       await context.client.createApp(app);

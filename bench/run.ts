@@ -4,6 +4,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { apiMemory } from './api-memory.js';
 import { apiThroughput } from './api-throughput.js';
 import { concurrency } from './concurrency.js';
 import { deploymentOverhead } from './deployment-overhead.js';
@@ -18,6 +19,7 @@ import { collectVersions, describeMachine } from './lib/versions.js';
 import { logCapture } from './log-capture.js';
 import { queueLatency } from './queue-latency.js';
 import { readiness } from './readiness.js';
+import { sqlStatements } from './sql-statements.js';
 
 const benchmarks: Benchmark[] = [
   deploymentOverhead,
@@ -26,6 +28,8 @@ const benchmarks: Benchmark[] = [
   apiThroughput,
   logCapture,
   concurrency,
+  sqlStatements,
+  apiMemory,
   ingress,
 ];
 

@@ -44,10 +44,16 @@ function processEnv(env: BenchEnvironment, extra: Record<string, string>): NodeJ
  * BENCH_CPU_PROFILE_DIR=<dir> makes the API and worker processes write V8 CPU profiles there
  * (open them in Chrome DevTools), for finding out where a regression's time goes.
  */
-function nodeArgs(script: string): string[] {
+function nodeArgs(script: string, flags: readonly string[] = []): string[] {
   const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  return [...profile, join(benchDistDir, script)];
+  return [...profile, ...flags, join(benchDistDir, script)];
+}
+
+/** What a benchmark may change about a process: its environment (e.g. DATABASE_URL) and node flags. */
+export interface ProcessTweaks {
+  env?: Record<string, string>;
+  nodeFlags?: readonly string[];
 }
 
 export interface ApiProcess {
@@ -56,12 +62,16 @@ export interface ApiProcess {
 }
 
 /** `node dist/main/api.js`, as in production; resolves once /readyz answers 200. */
-export async function startApi(env: BenchEnvironment, name = 'api'): Promise<ApiProcess> {
+export async function startApi(
+  env: BenchEnvironment,
+  name = 'api',
+  tweaks: ProcessTweaks = {},
+): Promise<ApiProcess> {
   const port = await freePort();
   const child = env.track(
-    spawnLogged(name, nodeArgs('main/api.js'), {
+    spawnLogged(name, nodeArgs('main/api.js', tweaks.nodeFlags), {
       cwd: repoRoot,
-      env: processEnv(env, { HOST: '127.0.0.1', PORT: String(port) }),
+      env: processEnv(env, { HOST: '127.0.0.1', PORT: String(port), ...tweaks.env }),
       logFile: join(env.workDir, `${name}.log`),
     }),
   );
@@ -87,17 +97,16 @@ export function startWorker(
   env: BenchEnvironment,
   concurrency: number,
   name = 'worker',
-  /** More settings of the worker (e.g. its ingress). */
-  extraEnv: Record<string, string> = {},
+  tweaks: ProcessTweaks = {},
 ): ChildHandle {
   return env.track(
-    spawnLogged(name, nodeArgs('main/worker.js'), {
+    spawnLogged(name, nodeArgs('main/worker.js', tweaks.nodeFlags), {
       cwd: repoRoot,
       env: processEnv(env, {
         WORKER_CONCURRENCY: String(concurrency),
         WORKER_METRICS_PORT: '0',
         WORKER_DRAIN_TIMEOUT_SECONDS: '5',
-        ...extraEnv,
+        ...tweaks.env,
       }),
       logFile: join(env.workDir, `${name}-${String(Date.now())}.log`),
     }),
@@ -148,6 +157,16 @@ export function createClient(baseUrl: string, adminToken: string) {
         image,
       });
       return { id: deployment.id, sentAt, acceptedAt: wallNow() };
+    },
+
+    /** A deploy token for the given apps; returns the secret. */
+    async createDeployToken(name: string, apps: readonly string[]): Promise<string> {
+      const created = await call<{ token: string }>('POST', '/v1/tokens', {
+        name,
+        scope: 'deploy',
+        apps,
+      });
+      return created.token;
     },
 
     cancel: (id: string) => call('POST', `/v1/deployments/${id}/cancel`),

@@ -13,10 +13,6 @@ export function createAccessRepository(db: Database): AccessRepository {
       return new Map(rows.map((row) => [row.name, row.id]));
     },
 
-    async applicationByName(name) {
-      return db.application.findUnique({ where: { name }, select: { id: true, name: true } });
-    },
-
     async applicationOfDeployment(deploymentId) {
       // Authorization runs before parameter validation, so a malformed id must not reach the
       // uuid column (PostgreSQL would reject the query).

@@ -2,7 +2,7 @@ import type { Application as ApplicationRow } from '../generated/prisma/client.j
 import { AppError } from '../domain/errors.js';
 import type { Application } from '../schemas/application.js';
 import type { ApplicationRecord, ApplicationRepository } from '../services/ports.js';
-import type { Database } from './prisma-client.js';
+import { sqlOf, type Database } from './prisma-client.js';
 import { auditedTransaction } from './audited-transaction.js';
 import { isUniqueViolation } from './prisma-errors.js';
 
@@ -35,8 +35,13 @@ export function createApplicationRepository(db: Database): ApplicationRepository
     },
 
     async findByName(name) {
-      const row = await db.application.findUnique({ where: { name } });
-      return row === null ? null : toRecord(row);
+      // On every app-scoped request's path: plain pg (see sqlOf).
+      const result = await sqlOf(db).query<ApplicationSqlRow>(
+        `SELECT ${applicationColumns} FROM applications WHERE name = $1`,
+        [name],
+      );
+      const row = result.rows[0];
+      return row === undefined ? null : toRecord(row);
     },
 
     async update(name, patch) {
@@ -138,7 +143,53 @@ function mapNameClash(error: unknown, name: string): unknown {
   return error;
 }
 
-function toApplication(row: ApplicationRow): Application {
+/** The columns of applications under the names Prisma gives them, for plain pg reads. */
+const applicationColumns = [
+  'id::text AS "id"',
+  'name',
+  'description',
+  'created_at AS "createdAt"',
+  'updated_at AS "updatedAt"',
+  'web_port AS "webPort"',
+  'web_replicas AS "webReplicas"',
+  'web_drain_timeout_seconds AS "webDrainTimeoutSeconds"',
+  'web_stop_timeout_seconds AS "webStopTimeoutSeconds"',
+  'web_retain_releases AS "webRetainReleases"',
+  'probe_startup_timeout_seconds AS "probeStartupTimeoutSeconds"',
+  'probe_timeout_seconds AS "probeTimeoutSeconds"',
+  'probe_max_retries AS "probeMaxRetries"',
+  'probe_interval_ms AS "probeIntervalMs"',
+  'probe_path AS "probePath"',
+  'resource_memory_mib AS "resourceMemoryMib"',
+  'resource_cpus AS "resourceCpus"',
+  'resource_pids AS "resourcePids"',
+].join(', ');
+
+type ApplicationSqlRow = Pick<
+  ApplicationRow,
+  | 'id'
+  | 'name'
+  | 'description'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'webPort'
+  | 'webReplicas'
+  | 'webDrainTimeoutSeconds'
+  | 'webStopTimeoutSeconds'
+  | 'webRetainReleases'
+  | 'probeStartupTimeoutSeconds'
+  | 'probeTimeoutSeconds'
+  | 'probeMaxRetries'
+  | 'probeIntervalMs'
+  | 'probePath'
+  | 'resourceMemoryMib'
+  | 'resourceCpus'
+  | 'resourcePids'
+>;
+
+function toApplication(
+  row: Pick<ApplicationRow, 'id' | 'name' | 'description' | 'createdAt' | 'updatedAt'>,
+): Application {
   return {
     id: row.id,
     name: row.name,
@@ -148,7 +199,7 @@ function toApplication(row: ApplicationRow): Application {
   };
 }
 
-function toRecord(row: ApplicationRow): ApplicationRecord {
+function toRecord(row: ApplicationSqlRow): ApplicationRecord {
   return {
     ...toApplication(row),
     webContainer: {

@@ -1,6 +1,7 @@
 import type { AuditEvent as AuditEventRow, Prisma } from '../generated/prisma/client.js';
 import type { AuditRepository, StoredAuditEvent } from '../services/security-ports.js';
 import type { AuditNote, AuditSubject } from '../services/audit-scope.js';
+import type pg from 'pg';
 import type { Database, Transaction } from './prisma-client.js';
 
 function stringRecord(value: unknown): Record<string, string> {
@@ -46,6 +47,24 @@ function toEvent(row: AuditEventRow): StoredAuditEvent {
   };
 }
 
+/** The columns of an audit entry, minus the app name (looked up when the subject lacks it). */
+function auditColumns(note: AuditNote, subject: AuditSubject) {
+  return {
+    actorTokenId: note.actor.tokenId,
+    actorName: note.actor.name.slice(0, 100),
+    action: note.action,
+    applicationId: subject.app?.id ?? null,
+    target: {
+      ...note.target,
+      ...(subject.createdId === undefined ? {} : { createdId: subject.createdId }),
+    },
+    details: toJsonObject(note.details),
+    address: note.address.slice(0, 100),
+    requestId: note.requestId.slice(0, 128),
+    clientRequestId: note.clientRequestId?.slice(0, 128) ?? null,
+  };
+}
+
 /** Writes the entry of an audited request, inside the transaction of the change it records. */
 export async function appendAuditEvent(
   tx: Transaction,
@@ -61,22 +80,43 @@ export async function appendAuditEvent(
           ?.name ??
         null);
   await tx.auditEvent.create({
-    data: {
-      actorTokenId: note.actor.tokenId,
-      actorName: note.actor.name.slice(0, 100),
-      action: note.action,
-      applicationId: app?.id ?? null,
-      appName: appName?.slice(0, 255) ?? null,
-      target: {
-        ...note.target,
-        ...(subject.createdId === undefined ? {} : { createdId: subject.createdId }),
-      },
-      details: toJsonObject(note.details),
-      address: note.address.slice(0, 100),
-      requestId: note.requestId.slice(0, 128),
-      clientRequestId: note.clientRequestId?.slice(0, 128) ?? null,
-    },
+    data: { ...auditColumns(note, subject), appName: appName?.slice(0, 255) ?? null },
   });
+}
+
+/** appendAuditEvent for a transaction on a plain pg connection (see sqlOf). */
+export async function appendAuditEventSql(
+  client: pg.ClientBase,
+  note: AuditNote,
+  subject: AuditSubject,
+): Promise<void> {
+  const app = subject.app;
+  let appName = app?.name ?? null;
+  if (app !== null && appName === null) {
+    const found = await client.query<{ name: string }>(
+      'SELECT name FROM applications WHERE id = $1',
+      [app.id],
+    );
+    appName = found.rows[0]?.name ?? null;
+  }
+  const columns = auditColumns(note, subject);
+  await client.query(
+    `INSERT INTO audit_events (actor_token_id, actor_name, action, application_id, app_name,
+       target, details, address, request_id, client_request_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      columns.actorTokenId,
+      columns.actorName,
+      columns.action,
+      columns.applicationId,
+      appName?.slice(0, 255) ?? null,
+      JSON.stringify(columns.target),
+      JSON.stringify(columns.details),
+      columns.address,
+      columns.requestId,
+      columns.clientRequestId,
+    ],
+  );
 }
 
 export function createAuditRepository(db: Database): AuditRepository {

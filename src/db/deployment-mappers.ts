@@ -28,7 +28,13 @@ export function toStep(row: StepRow): DeploymentStep {
   };
 }
 
-export function toSummary(row: DeploymentRow, app: string): DeploymentSummary {
+/** The columns of a deployment row a summary is made of. */
+export type SummaryFields = Pick<
+  DeploymentRow,
+  'id' | 'image' | 'status' | 'imageId' | 'failureReason' | 'createdAt' | 'startedAt' | 'finishedAt'
+>;
+
+export function toSummary(row: SummaryFields, app: string): DeploymentSummary {
   return {
     id: row.id,
     app,
@@ -42,7 +48,7 @@ export function toSummary(row: DeploymentRow, app: string): DeploymentSummary {
   };
 }
 
-export function toDeployment(row: DeploymentRow, app: string, steps: StepRow[]): Deployment {
+export function toDeployment(row: SummaryFields, app: string, steps: StepRow[]): Deployment {
   return { ...toSummary(row, app), steps: steps.map(toStep) };
 }
 

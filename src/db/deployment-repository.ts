@@ -1,13 +1,35 @@
 import type { DeploymentSettingsSnapshot } from '../schemas/deployment.js';
 import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { DeploymentRepository } from '../services/ports.js';
-import { toDeployment, toRelease, toSummary } from './deployment-mappers.js';
-import { auditedTransaction } from './audited-transaction.js';
+import { toDeployment, toRelease, toSummary, type SummaryFields } from './deployment-mappers.js';
+import { auditedSqlTransaction, auditedTransaction } from './audited-transaction.js';
 import type { Database } from './prisma-client.js';
 import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.js';
 import { AppError } from '../domain/errors.js';
 
 const stepOrder = { position: 'asc' as const };
+
+/** What toSummary reads, under Prisma's names, for rows read or written with plain pg. */
+const summaryColumns = [
+  'id::text AS "id"',
+  'image',
+  'status::text AS "status"',
+  'image_id AS "imageId"',
+  'failure_reason AS "failureReason"',
+  'created_at AS "createdAt"',
+  'started_at AS "startedAt"',
+  'finished_at AS "finishedAt"',
+].join(', ');
+
+type SummaryRow = Omit<SummaryFields, 'status'> & { status: string };
+
+const statuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+function checkedSummaryRow(row: SummaryRow): SummaryFields {
+  const status = statuses.find((candidate) => candidate === row.status);
+  if (status === undefined) throw new Error(`deployment ${row.id} has status ${row.status}`);
+  return { ...row, status };
+}
 
 export function createDeploymentRepository(db: Database): DeploymentRepository {
   return {
@@ -20,19 +42,28 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
       idempotency?: { key: string; fingerprint: string };
     }) {
       try {
-        const row = await auditedTransaction(
+        // The trigger's write: plain pg in one transaction with its audit entry (see sqlOf).
+        const row = await auditedSqlTransaction(
           db,
-          (tx) =>
-            tx.deployment.create({
-              data: {
-                applicationId: input.applicationId,
-                image: input.image,
-                settings: input.settings,
-                envSnapshot: input.envSnapshot,
-                idempotencyKey: input.idempotency?.key ?? null,
-                requestFingerprint: input.idempotency?.fingerprint ?? null,
-              },
-            }),
+          async (client) => {
+            const inserted = await client.query<SummaryRow>(
+              `INSERT INTO deployments (id, application_id, image, settings, env_snapshot,
+                 idempotency_key, request_fingerprint)
+               VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6)
+               RETURNING ${summaryColumns}`,
+              [
+                input.applicationId,
+                input.image,
+                JSON.stringify(input.settings),
+                JSON.stringify(input.envSnapshot),
+                input.idempotency?.key ?? null,
+                input.idempotency?.fingerprint ?? null,
+              ],
+            );
+            const created = inserted.rows[0];
+            if (created === undefined) throw new Error('INSERT INTO deployments returned no row');
+            return checkedSummaryRow(created);
+          },
           (created) => ({
             app: { id: input.applicationId, name: input.app },
             createdId: created.id,

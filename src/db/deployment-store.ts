@@ -1,14 +1,35 @@
 import { workloadHealths, type WorkloadHealth } from '../engine/engine.js';
 import { deploymentSettingsSnapshotSchema } from '../schemas/deployment.js';
 import type {
+  ClaimedDeployment,
   DeploymentStore,
   LiveRelease,
+  PlannedStep,
   RecoveryStore,
   StoredStep,
 } from '../pipeline/deployment-store.js';
-import type { Database, Transaction } from './prisma-client.js';
+import type pg from 'pg';
+import { sqlOf, type Database } from './prisma-client.js';
 import { openRunSecrets } from './run-secrets.js';
 import { appHostnames } from '../domain/app-hostnames.js';
+
+interface ClaimRow {
+  status: string;
+  worker_id: string | null;
+  image: string;
+  settings: unknown;
+  env_snapshot: unknown;
+  app: string;
+  blocked: boolean;
+}
+
+const deploymentStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+function toDeploymentStatus(value: string): (typeof deploymentStatuses)[number] {
+  const status = deploymentStatuses.find((candidate) => candidate === value);
+  if (status === undefined) throw new Error(`unknown deployment status ${value}`);
+  return status;
+}
 
 /** Positions are shifted through negative numbers so the (deployment, position) key never clashes. */
 const shiftOffset = 1_000_000;
@@ -22,54 +43,7 @@ export function createDeploymentStore(
 ): DeploymentStore {
   return {
     async claim(deploymentId, workerId) {
-      const claim = await db.$transaction(async (tx) => {
-        const target = await tx.deployment.findUnique({
-          where: { id: deploymentId },
-          include: { application: { select: { name: true } } },
-        });
-        if (target === null) return { outcome: 'not-claimable', status: 'missing' } as const;
-        // One claim at a time per application, so two workers can never both pass the check below.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${target.applicationId}))`;
-        const fresh = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
-        // This worker's own claim whose answer a dropped connection lost: the retried claim takes
-        // it up again (the runner never runs one deployment twice at once).
-        const reclaim = fresh.status === 'running' && fresh.workerId === workerId;
-        if (fresh.status !== 'queued' && !reclaim) {
-          return { outcome: 'not-claimable', status: fresh.status } as const;
-        }
-        if (!reclaim) {
-          const earlier = await tx.deployment.count({
-            where: {
-              applicationId: fresh.applicationId,
-              sequence: { lt: fresh.sequence },
-              status: { in: ['queued', 'running'] },
-            },
-          });
-          if (earlier > 0) return { outcome: 'blocked' } as const;
-          const now = new Date();
-          await tx.deployment.update({
-            where: { id: deploymentId },
-            data: { status: 'running', startedAt: now, workerId, heartbeatAt: now },
-          });
-        }
-        return {
-          outcome: 'claimed',
-          deployment: {
-            id: fresh.id,
-            app: target.application.name,
-            applicationId: fresh.applicationId,
-            image: fresh.image,
-            settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
-            hostnames: await claimedHostnames(
-              tx,
-              target.application.name,
-              fresh.applicationId,
-              baseDomain,
-            ),
-          },
-          sealedEnv: fresh.envSnapshot,
-        } as const;
-      });
+      const claim = await claimInTransaction(sqlOf(db), deploymentId, workerId, baseDomain);
       if (claim.outcome !== 'claimed') return claim;
       const secrets = await openRunSecrets(db, secretKey, claim.deployment, claim.sealedEnv);
       return { outcome: 'claimed', deployment: { ...claim.deployment, ...secrets } };
@@ -86,61 +60,53 @@ export function createDeploymentStore(
     },
 
     async addSteps(deploymentId, steps, afterPosition) {
+      // Appending (every deployment's start): one statement, on the way to its first step.
+      if (afterPosition === undefined) return appendSteps(sqlOf(db), deploymentId, steps);
       return db.$transaction(async (tx) => {
-        let first: number;
-        if (afterPosition === undefined) {
-          const last = await tx.deploymentStep.aggregate({
-            where: { deploymentId },
-            _max: { position: true },
-          });
-          first = (last._max.position ?? -1) + 1;
-        } else {
-          first = afterPosition + 1;
-          await tx.$executeRaw`
-            UPDATE deployment_steps SET position = -(position + ${steps.length} + ${shiftOffset})
-            WHERE deployment_id = ${deploymentId}::uuid AND position > ${afterPosition}`;
-          await tx.$executeRaw`
-            UPDATE deployment_steps SET position = -position - ${shiftOffset}
-            WHERE deployment_id = ${deploymentId}::uuid AND position < 0`;
-        }
-        const created: StoredStep[] = [];
-        for (const [index, step] of steps.entries()) {
-          const row = await tx.deploymentStep.create({
-            data: {
-              deploymentId,
-              position: first + index,
-              kind: step.kind,
-              label: step.label.slice(0, 200),
-              source: step.source,
-              command: step.command,
-            },
-          });
-          created.push({ ...step, id: row.id, position: row.position });
-        }
-        return created;
+        const first = afterPosition + 1;
+        await tx.$executeRaw`
+          UPDATE deployment_steps SET position = -(position + ${steps.length} + ${shiftOffset})
+          WHERE deployment_id = ${deploymentId}::uuid AND position > ${afterPosition}`;
+        await tx.$executeRaw`
+          UPDATE deployment_steps SET position = -position - ${shiftOffset}
+          WHERE deployment_id = ${deploymentId}::uuid AND position < 0`;
+        const rows = await tx.deploymentStep.createManyAndReturn({
+          data: steps.map((step, index) => ({
+            deploymentId,
+            position: first + index,
+            kind: step.kind,
+            label: step.label.slice(0, 200),
+            source: step.source,
+            command: step.command,
+          })),
+          select: { id: true, position: true },
+        });
+        return matchStored(steps, first, rows);
       });
     },
 
     async startStep(stepId) {
-      await db.deploymentStep.update({
-        where: { id: stepId },
-        data: { status: 'running', startedAt: new Date() },
-      });
+      const startedAt = new Date();
+      const result = await sqlOf(db).query(
+        `UPDATE deployment_steps SET status = 'running', started_at = $2 WHERE id = $1`,
+        [stepId, startedAt],
+      );
+      if (result.rowCount === 0) throw new Error(`deployment step ${stepId} does not exist`);
     },
 
     async finishStep(stepId, outcome) {
-      const step = await db.deploymentStep.findUniqueOrThrow({ where: { id: stepId } });
+      // The duration is computed from the stored start in the same statement: no read first.
       const finishedAt = new Date();
-      await db.deploymentStep.update({
-        where: { id: stepId },
-        data: {
-          status: outcome.status,
-          finishedAt,
-          durationMs: step.startedAt === null ? 0 : finishedAt.getTime() - step.startedAt.getTime(),
-          exitCode: outcome.exitCode ?? null,
-          error: outcome.error ?? null,
-        },
-      });
+      const updated = await db.$executeRaw`
+        UPDATE deployment_steps SET
+          status = ${outcome.status}::step_status,
+          finished_at = ${finishedAt},
+          duration_ms = CASE WHEN started_at IS NULL THEN 0 ELSE
+            round(extract(epoch FROM (${finishedAt}::timestamptz - started_at)) * 1000)::int END,
+          exit_code = ${outcome.exitCode ?? null}::int,
+          error = ${outcome.error ?? null}::text
+        WHERE id = ${stepId}::uuid`;
+      if (updated === 0) throw new Error(`deployment step ${stepId} does not exist`);
     },
 
     async skipPendingSteps(deploymentId) {
@@ -197,6 +163,144 @@ export function createDeploymentStore(
         data: { status, failureReason, finishedAt: new Date() },
       });
     },
+  };
+}
+
+/** Stored steps in plan order; rows are matched back by position, which is unique. */
+function matchStored(
+  steps: readonly PlannedStep[],
+  first: number,
+  rows: readonly { id: string; position: number }[],
+): StoredStep[] {
+  const idAt = new Map(rows.map((row) => [row.position, row.id]));
+  return steps.map((step, index): StoredStep => {
+    const position = first + index;
+    const id = idAt.get(position);
+    if (id === undefined) throw new Error(`step at position ${position} was not stored`);
+    return { ...step, id, position };
+  });
+}
+
+/** Appends steps after the existing ones in one INSERT (atomic: no transaction needed). */
+async function appendSteps(
+  pool: pg.Pool,
+  deploymentId: string,
+  steps: readonly PlannedStep[],
+): Promise<StoredStep[]> {
+  const result = await pool.query<{ id: string; position: number; first: number }>(
+    `INSERT INTO deployment_steps (id, deployment_id, position, kind, label, source, command)
+     SELECT gen_random_uuid(), $1, base.first + planned.ordinal - 1, planned.kind::step_kind,
+            planned.label, planned.source, planned.command
+     FROM (SELECT COALESCE(MAX(position), -1) + 1 AS first
+           FROM deployment_steps WHERE deployment_id = $1) AS base,
+          unnest($2::text[], $3::text[], $4::text[], $5::text[])
+            WITH ORDINALITY AS planned(kind, label, source, command, ordinal)
+     RETURNING id::text AS id, position`,
+    [
+      deploymentId,
+      steps.map((step) => step.kind),
+      steps.map((step) => step.label.slice(0, 200)),
+      steps.map((step) => step.source),
+      steps.map((step) => step.command),
+    ],
+  );
+  const first = Math.min(...result.rows.map((row) => row.position));
+  return matchStored(steps, steps.length === 0 ? 0 : first, result.rows);
+}
+
+type ClaimInTransaction =
+  | Exclude<Awaited<ReturnType<DeploymentStore['claim']>>, { outcome: 'claimed' }>
+  | {
+      outcome: 'claimed';
+      deployment: Omit<ClaimedDeployment, 'env' | 'secretValues' | 'registryCredentials'>;
+      sealedEnv: unknown;
+    };
+
+/**
+ * The claim, in one transaction of four statements on a plain pg connection: it is what runs
+ * between a job arriving and the deployment's first step. One claim at a time per application
+ * (an advisory lock), so two workers can never both pass the "no earlier deployment" check.
+ */
+async function claimInTransaction(
+  pool: pg.Pool,
+  deploymentId: string,
+  workerId: string,
+  baseDomain: string | null,
+): Promise<ClaimInTransaction> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    try {
+      const outcome = await claimSteps(client, deploymentId, workerId, baseDomain);
+      await client.query('COMMIT');
+      return outcome;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        // The connection is in an unknown state: discarded below, never reused.
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function claimSteps(
+  client: pg.PoolClient,
+  deploymentId: string,
+  workerId: string,
+  baseDomain: string | null,
+): Promise<ClaimInTransaction> {
+  // The application of a deployment never changes, so reading it in the statement that takes
+  // the lock is safe; everything else is read afresh once the lock is held.
+  const locked = await client.query<{ application_id: string }>(
+    `SELECT d.application_id::text AS application_id
+     FROM deployments d,
+          LATERAL (SELECT pg_advisory_xact_lock(hashtext(d.application_id::text))) AS lock
+     WHERE d.id = $1`,
+    [deploymentId],
+  );
+  const applicationId = locked.rows[0]?.application_id;
+  if (applicationId === undefined) return { outcome: 'not-claimable', status: 'missing' };
+  const rows = await client.query<ClaimRow>(
+    `SELECT d.status::text AS status, d.worker_id, d.image, d.settings, d.env_snapshot,
+            a.name AS app,
+            EXISTS (SELECT 1 FROM deployments e
+                    WHERE e.application_id = d.application_id AND e.sequence < d.sequence
+                      AND e.status IN ('queued', 'running')) AS blocked
+     FROM deployments d JOIN applications a ON a.id = d.application_id
+     WHERE d.id = $1`,
+    [deploymentId],
+  );
+  const fresh = rows.rows[0];
+  if (fresh === undefined) return { outcome: 'not-claimable', status: 'missing' };
+  const status = toDeploymentStatus(fresh.status);
+  // This worker's own claim whose answer a dropped connection lost: the retried claim takes it
+  // up again (the runner never runs one deployment twice at once).
+  const reclaim = status === 'running' && fresh.worker_id === workerId;
+  if (status !== 'queued' && !reclaim) return { outcome: 'not-claimable', status };
+  if (!reclaim) {
+    if (fresh.blocked) return { outcome: 'blocked' };
+    const now = new Date();
+    await client.query(
+      `UPDATE deployments SET status = 'running', started_at = $2, worker_id = $3,
+         heartbeat_at = $2 WHERE id = $1`,
+      [deploymentId, now, workerId],
+    );
+  }
+  return {
+    outcome: 'claimed',
+    deployment: {
+      id: deploymentId,
+      app: fresh.app,
+      applicationId,
+      image: fresh.image,
+      settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
+      hostnames: await claimedHostnames(client, fresh.app, applicationId, baseDomain),
+    },
+    sealedEnv: fresh.env_snapshot,
   };
 }
 
@@ -309,24 +413,22 @@ function toHealth(value: string): WorkloadHealth {
 
 /** One query: the app's own hostnames, and whether its default one was given to another app. */
 async function claimedHostnames(
-  tx: Transaction,
+  client: pg.PoolClient,
   name: string,
   applicationId: string,
   baseDomain: string | null,
 ): Promise<string[]> {
   const fallback = baseDomain === null ? null : `${name}.${baseDomain}`;
-  const rows = await tx.domain.findMany({
-    where: {
-      OR: [{ applicationId }, ...(fallback === null ? [] : [{ hostname: fallback }])],
-    },
-    select: { hostname: true, applicationId: true },
-  });
-  const own = rows.filter((row) => row.applicationId === applicationId);
+  const { rows } = await client.query<{ hostname: string; application_id: string }>(
+    `SELECT hostname, application_id::text AS application_id FROM domains
+     WHERE application_id = $1 OR hostname = $2`,
+    [applicationId, fallback],
+  );
   return appHostnames({
     name,
-    own: own.map((row) => row.hostname),
+    own: rows.filter((row) => row.application_id === applicationId).map((row) => row.hostname),
     baseDomain,
     givenElsewhere: (hostname) =>
-      rows.some((row) => row.hostname === hostname && row.applicationId !== applicationId),
+      rows.some((row) => row.hostname === hostname && row.application_id !== applicationId),
   });
 }

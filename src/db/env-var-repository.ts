@@ -1,7 +1,7 @@
 import type { EnvVar as EnvVarRow } from '../generated/prisma/client.js';
 import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { EnvVarRepository, StoredEnvVar } from '../services/security-ports.js';
-import type { Database } from './prisma-client.js';
+import { sqlOf, type Database } from './prisma-client.js';
 import { auditedTransaction } from './audited-transaction.js';
 import { failingAsAppNotFound } from './prisma-errors.js';
 import { AppError } from '../domain/errors.js';
@@ -67,7 +67,18 @@ export function createEnvVarRepository(db: Database): EnvVarRepository {
     },
 
     async snapshot(applicationId) {
-      const rows = await db.envVar.findMany({ where: { applicationId }, orderBy: { name: 'asc' } });
+      // On every trigger's path: plain pg (see sqlOf).
+      const result = await sqlOf(db).query<{
+        name: string;
+        secret: boolean;
+        value: string | null;
+        sealedValue: string | null;
+      }>(
+        `SELECT name, secret, value, sealed_value AS "sealedValue"
+         FROM env_vars WHERE application_id = $1 ORDER BY name`,
+        [applicationId],
+      );
+      const rows = result.rows;
       return rows.map((row): EnvSnapshot[number] =>
         row.secret
           ? { name: row.name, secret: true, sealedValue: row.sealedValue ?? '' }

@@ -1,13 +1,25 @@
+import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { AppError } from '../domain/errors.js';
 import { SecretDecryptionError } from '../domain/secret-box.js';
 
+/** pg's own error (plain pg statements, see sqlOf) with this SQLSTATE. */
+function isPgError(error: unknown, sqlState: string): boolean {
+  return error instanceof pg.DatabaseError && error.code === sqlState;
+}
+
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+  return (
+    (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') ||
+    isPgError(error, '23505')
+  );
 }
 
 export function isForeignKeyViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003';
+  return (
+    (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') ||
+    isPgError(error, '23503')
+  );
 }
 
 const connectionErrorCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
@@ -64,6 +76,8 @@ export function isConnectionError(error: unknown): boolean {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && connectionErrnos.has(code)) return true;
+    // pg's own errors (the plain reads of sqlOf) carry the SQLSTATE as their code.
+    if (typeof code === 'string' && isConnectionSqlState(code, error.message)) return true;
     // Our own errors may name things like DB_CONNECTION; only driver errors are read by message.
     const ours = error instanceof AppError || error instanceof SecretDecryptionError;
     if (!ours && /connect|terminat|Connection/i.test(error.message)) {

@@ -2,7 +2,7 @@ import type { ReleaseCommand as ReleaseCommandRow } from '../generated/prisma/cl
 import type { ReleaseCommand } from '../schemas/release-command.js';
 import type { ReleaseCommandRepository } from '../services/ports.js';
 import { auditedTransaction } from './audited-transaction.js';
-import type { Database, Transaction } from './prisma-client.js';
+import { sqlOf, type Database, type Transaction } from './prisma-client.js';
 
 /** Serialises changes to one application's command list, so positions stay dense and unique. */
 async function lockApplication(tx: Transaction, applicationId: string): Promise<boolean> {
@@ -16,8 +16,15 @@ const inOrder = [{ position: 'asc' as const }, { createdAt: 'asc' as const }];
 export function createReleaseCommandRepository(db: Database): ReleaseCommandRepository {
   return {
     async list(applicationId) {
-      const rows = await db.releaseCommand.findMany({ where: { applicationId }, orderBy: inOrder });
-      return rows.map(toReleaseCommand);
+      // On the path of every settings read and trigger: plain pg (see sqlOf).
+      const result = await sqlOf(db).query<ReleaseCommandRow>(
+        `SELECT id::text AS "id", application_id::text AS "applicationId", label, command,
+                timeout_seconds AS "timeoutSeconds", position,
+                created_at AS "createdAt", updated_at AS "updatedAt"
+         FROM release_commands WHERE application_id = $1 ORDER BY position, created_at`,
+        [applicationId],
+      );
+      return result.rows.map(toReleaseCommand);
     },
 
     async find(applicationId, id) {

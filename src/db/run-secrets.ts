@@ -7,7 +7,7 @@ import {
 } from '../domain/secret-box.js';
 import type { RegistryCredentials } from '../engine/engine.js';
 import { envSnapshotSchema } from '../schemas/env-var.js';
-import type { Database } from './prisma-client.js';
+import { sqlOf, type Database } from './prisma-client.js';
 
 export interface RunSecrets {
   /** The app's variables as of the trigger, secrets opened. */
@@ -47,9 +47,17 @@ export async function openRunSecrets(
       env[entry.name] = value;
       secretValues.push(value);
     }
-    const stored = await db.registryCredential.findUnique({
-      where: { applicationId: deployment.applicationId },
-    });
+    // On the way to the first step of every deployment: plain pg (see sqlOf).
+    const found = await sqlOf(db).query<{
+      server: string;
+      username: string;
+      sealedPassword: string;
+    }>(
+      `SELECT server, username, sealed_password AS "sealedPassword"
+       FROM registry_credentials WHERE application_id = $1`,
+      [deployment.applicationId],
+    );
+    const stored = found.rows[0] ?? null;
     let registryCredentials: RegistryCredentials | null = null;
     if (stored !== null) {
       const password = open(

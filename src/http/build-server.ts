@@ -10,6 +10,7 @@ import type { DeploymentService } from '../services/deployment-service.js';
 import type { DomainService } from '../services/domain-service.js';
 import type { HealthService } from '../services/health-service.js';
 import type { ReleaseCommandService } from '../services/release-command-service.js';
+import { runForRequest } from '../services/request-apps.js';
 import errorHandler, { sendProblem, toProblem } from './plugins/error-handler.js';
 import { AppError } from '../domain/errors.js';
 import { createClientErrorHandler } from './client-error.js';
@@ -97,6 +98,11 @@ export async function buildServer(deps: ServerDependencies) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('clientRequestId', null);
+  // First of all hooks, callback style: everything after it (auth, the handler, the audit
+  // entry) runs inside the request's memo, so they share one read of the app.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    runForRequest(done);
+  });
   app.addHook('onRequest', async (request) => {
     const given = request.headers['x-request-id'];
     if (typeof given === 'string' && requestIdPattern.test(given)) {

@@ -21,19 +21,25 @@ export interface SecuritySettings {
 /** Tokens, env vars, registry credentials and the audit log, wired to PostgreSQL. */
 export function composeSecurityServices(
   db: Database,
-  applications: Pick<ApplicationService, 'requireApp'>,
+  applications: Pick<ApplicationService, 'requireApp' | 'findApp'>,
   settings: SecuritySettings,
 ) {
   const tokenRepository = createTokenRepository(db);
   const accessRepository = createAccessRepository(db);
   const envVars = createEnvVarRepository(db);
+  const access = createAccessService({
+    adminToken: settings.adminToken,
+    tokens: tokenRepository,
+    access: accessRepository,
+    findApp: applications.findApp,
+  });
   return {
-    access: createAccessService({
-      adminToken: settings.adminToken,
+    access,
+    tokens: createTokenService({
       tokens: tokenRepository,
       access: accessRepository,
+      onRevoked: access.forgetCachedTokens,
     }),
-    tokens: createTokenService({ tokens: tokenRepository, access: accessRepository }),
     env: createEnvService({ applications, envVars, secretKey: settings.secretKey }),
     registryCredentials: createRegistryCredentialService({
       applications,

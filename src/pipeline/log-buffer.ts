@@ -18,7 +18,13 @@ export interface LogBufferOptions {
   tailBytes: number;
 }
 
-const maxChunkBytes = 64 * 1024;
+/**
+ * Chunks grow to half the tail budget (never below 64 KiB): during a flood each flush rewrites
+ * the step's moving tail, and with 64 KiB rows that cost about 16 rows per 1 MiB tail per flush
+ * (5 rows per MiB printed). Half the budget keeps it to about two rows per flush, while the
+ * in-memory tail still drops whole chunks within its budget.
+ */
+const minChunkBytes = 64 * 1024;
 
 /**
  * Output not yet stored, per step cut into a head (the first headBytes, kept whole) and a moving
@@ -26,6 +32,7 @@ const maxChunkBytes = 64 * 1024;
  */
 export function createLogBuffer(options: LogBufferOptions) {
   const { deploymentId, headBytes, tailBytes } = options;
+  const maxChunkBytes = Math.max(minChunkBytes, Math.floor(tailBytes / 2));
   const budgets = new Map<string, StepBudget>();
   let pending: PendingChunk[] = [];
 

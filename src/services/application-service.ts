@@ -16,6 +16,7 @@ import type {
   ApplicationRepository,
   ReleaseCommandRepository,
 } from './ports.js';
+import { appOfRequest } from './request-apps.js';
 
 export function appNotFound(name: string): AppError {
   return new AppError('APP_NOT_FOUND', `no application named "${name}"`);
@@ -27,8 +28,13 @@ export function createApplicationService(deps: {
 }) {
   const { applications, releaseCommands } = deps;
 
+  /** Read once per API request, however many parts of it ask (see request-apps.ts). */
+  function findApp(name: string): Promise<ApplicationRecord | null> {
+    return appOfRequest(name, (wanted) => applications.findByName(wanted));
+  }
+
   async function requireApp(name: string): Promise<ApplicationRecord> {
-    const app = await applications.findByName(name);
+    const app = await findApp(name);
     if (app === null) throw appNotFound(name);
     return app;
   }
@@ -53,6 +59,7 @@ export function createApplicationService(deps: {
   }
 
   return {
+    findApp,
     requireApp,
 
     create(input: CreateApplication): Promise<Application> {

@@ -24,7 +24,8 @@ export interface TokenRepository {
   /** Oldest first. */
   list(): Promise<StoredToken[]>;
   findByHash(hash: string): Promise<StoredToken | null>;
-  touch(id: string, at: Date): Promise<void>;
+  /** Sets lastUsedAt to `at` unless it is already `unlessSince` or later (no read needed). */
+  touch(id: string, at: Date, unlessSince: Date): Promise<void>;
   delete(id: string): Promise<boolean>;
 }
 
@@ -32,7 +33,6 @@ export interface TokenRepository {
 export interface AccessRepository {
   /** Ids of the named apps that exist (names not found are left out). */
   applicationIdsByName(names: readonly string[]): Promise<Map<string, string>>;
-  applicationByName(name: string): Promise<{ id: string; name: string } | null>;
   applicationOfDeployment(deploymentId: string): Promise<{ id: string; name: string } | null>;
 }
 

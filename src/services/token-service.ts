@@ -16,7 +16,12 @@ export function toTokenView(token: StoredToken): Token {
 }
 
 /** Issuing, listing and revoking API tokens. The secret exists only in the create response. */
-export function createTokenService(deps: { tokens: TokenRepository; access: AccessRepository }) {
+export function createTokenService(deps: {
+  tokens: TokenRepository;
+  access: AccessRepository;
+  /** Told after a revocation, so this process's cache of token look-ups forgets at once. */
+  onRevoked?: () => void;
+}) {
   const { tokens, access } = deps;
 
   return {
@@ -46,11 +51,14 @@ export function createTokenService(deps: { tokens: TokenRepository; access: Acce
       return { items: (await tokens.list()).map(toTokenView) };
     },
 
-    /** Takes effect at once: every request looks the token up. */
+    /**
+     * Takes effect at once in this process, and within tokenCacheTtlMs (0.5 s) in every other
+     * API process, whose cached look-ups expire by then.
+     */
     async revoke(id: string): Promise<void> {
-      if (!(await tokens.delete(id))) {
-        throw new AppError('TOKEN_NOT_FOUND', `no token ${id}`);
-      }
+      const deleted = await tokens.delete(id);
+      deps.onRevoked?.();
+      if (!deleted) throw new AppError('TOKEN_NOT_FOUND', `no token ${id}`);
     },
   };
 }

@@ -15,6 +15,15 @@ export function createWebhookDeploymentEvents(deps: {
   logger: Logger;
 }) {
   const chains = new Map<string, Promise<void>>();
+  /** The application of each deployment with events in flight: read once per deployment. */
+  const applications = new Map<string, string | null>();
+
+  async function applicationOf(deploymentId: string): Promise<string | null> {
+    if (applications.has(deploymentId)) return applications.get(deploymentId) ?? null;
+    const applicationId = await deps.applicationIdOf(deploymentId);
+    applications.set(deploymentId, applicationId);
+    return applicationId;
+  }
 
   function record(
     deploymentId: string,
@@ -25,19 +34,17 @@ export function createWebhookDeploymentEvents(deps: {
     const previous = chains.get(deploymentId) ?? Promise.resolve();
     const next = previous
       .then(async () => {
-        const [deployment, applicationId] = await Promise.all([
-          deps.findDeployment(deploymentId),
-          deps.applicationIdOf(deploymentId),
-        ]);
-        if (deployment === null || applicationId === null) return;
-        const { steps, ...summary } = deployment;
-        const step = stepId === null ? undefined : steps.find((s) => s.id === stepId);
-        await deps.dispatch({
-          type,
-          applicationId,
-          deploymentId,
-          data: { deployment: summary, ...(step === undefined ? {} : { step }) },
-        });
+        const applicationId = await applicationOf(deploymentId);
+        if (applicationId === null) return;
+        // Read when dispatched, not now: only if a webhook wants it, and as it is by then.
+        const data = async () => {
+          const deployment = await deps.findDeployment(deploymentId);
+          if (deployment === null) return null;
+          const { steps, ...summary } = deployment;
+          const step = stepId === null ? undefined : steps.find((s) => s.id === stepId);
+          return { deployment: summary, ...(step === undefined ? {} : { step }) };
+        };
+        await deps.dispatch({ type, applicationId, deploymentId, data });
       })
       .catch((error: unknown) => {
         deps.logger.error({ err: error, deploymentId, event: type }, 'webhook event not recorded');
@@ -45,7 +52,10 @@ export function createWebhookDeploymentEvents(deps: {
     chains.set(deploymentId, next);
     if (last) {
       void next.finally(() => {
-        if (chains.get(deploymentId) === next) chains.delete(deploymentId);
+        if (chains.get(deploymentId) === next) {
+          chains.delete(deploymentId);
+          applications.delete(deploymentId);
+        }
       });
     }
   }

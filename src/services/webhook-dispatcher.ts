@@ -7,7 +7,12 @@ export interface WebhookEvent {
   type: WebhookEventType;
   applicationId: string;
   deploymentId: string;
-  data: Record<string, unknown>;
+  /**
+   * The payload's data, or how to read it: read only when some webhook wants the event, so an
+   * installation without webhooks pays one indexed query per event and nothing more. Null from
+   * the reader means there is nothing left to report (the deployment is gone).
+   */
+  data: Record<string, unknown> | (() => Promise<Record<string, unknown> | null>);
 }
 
 /**
@@ -23,7 +28,9 @@ export function createWebhookDispatcher(deps: {
   return async function dispatch(event: WebhookEvent): Promise<void> {
     const webhooks = await deps.repository.matching(event.applicationId, event.type);
     if (webhooks.length === 0) return;
-    const payload = { type: event.type, timestamp: new Date().toISOString(), data: event.data };
+    const data = typeof event.data === 'function' ? await event.data() : event.data;
+    if (data === null) return;
+    const payload = { type: event.type, timestamp: new Date().toISOString(), data };
     const rows = await deps.repository.insertDeliveries(
       webhooks.map((webhook) => ({
         webhookId: webhook.id,
