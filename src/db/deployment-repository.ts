@@ -1,7 +1,5 @@
-import type { DeploymentSettingsSnapshot } from '../schemas/deployment.js';
-import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { DeploymentRepository } from '../services/ports.js';
-import { toDeployment, toRelease, toSummary } from './deployment-mappers.js';
+import { toDeployment, toRelease, toRollbackSource, toSummary } from './deployment-mappers.js';
 import { auditedTransaction } from './audited-transaction.js';
 import type { Database } from './prisma-client.js';
 import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.js';
@@ -11,14 +9,7 @@ const stepOrder = { position: 'asc' as const };
 
 export function createDeploymentRepository(db: Database): DeploymentRepository {
   return {
-    async create(input: {
-      applicationId: string;
-      app: string;
-      image: string;
-      settings: DeploymentSettingsSnapshot;
-      envSnapshot: EnvSnapshot;
-      idempotency?: { key: string; fingerprint: string };
-    }) {
+    async create(input) {
       try {
         const row = await auditedTransaction(
           db,
@@ -31,6 +22,15 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
                 envSnapshot: input.envSnapshot,
                 idempotencyKey: input.idempotency?.key ?? null,
                 requestFingerprint: input.idempotency?.fingerprint ?? null,
+                ...(input.rollback === undefined
+                  ? {}
+                  : {
+                      kind: 'rollback' as const,
+                      rollbackOf: input.rollback.of,
+                      imageId: input.rollback.imageId,
+                      imageDigest: input.rollback.imageDigest,
+                      runReleaseCommands: input.rollback.runReleaseCommands,
+                    }),
               },
             }),
           (created) => ({
@@ -131,6 +131,30 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
         take: limit,
       });
       return rows.map((row) => ({ ...toSummary(row, app), sequence: row.sequence }));
+    },
+
+    async findRollbackSource(id) {
+      const row = await db.deployment.findUnique({ where: { id } });
+      return row === null ? null : toRollbackSource(row);
+    },
+
+    async rollbackHistory(applicationId, limit) {
+      const release = await db.release.findUnique({
+        where: { applicationId },
+        include: { deployment: true },
+      });
+      if (release === null) return { live: null, earlier: [] };
+      const rows = await db.deployment.findMany({
+        where: {
+          applicationId,
+          status: 'succeeded',
+          imageId: { not: null },
+          sequence: { lt: release.deployment.sequence },
+        },
+        orderBy: { sequence: 'desc' },
+        take: limit,
+      });
+      return { live: toRollbackSource(release.deployment), earlier: rows.map(toRollbackSource) };
     },
 
     async findRelease(applicationId, app) {

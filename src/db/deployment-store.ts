@@ -4,6 +4,7 @@ import type {
   DeploymentStore,
   LiveRelease,
   RecoveryStore,
+  RetainedRelease,
   StoredStep,
 } from '../pipeline/deployment-store.js';
 import type { Database, Transaction } from './prisma-client.js';
@@ -60,6 +61,15 @@ export function createDeploymentStore(
             applicationId: fresh.applicationId,
             image: fresh.image,
             settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
+            rollback:
+              fresh.kind === 'rollback' && fresh.rollbackOf !== null && fresh.imageId !== null
+                ? {
+                    deploymentId: fresh.rollbackOf,
+                    imageId: fresh.imageId,
+                    digest: fresh.imageDigest,
+                    runReleaseCommands: fresh.runReleaseCommands,
+                  }
+                : null,
             hostnames: await claimedHostnames(
               tx,
               target.application.name,
@@ -159,7 +169,7 @@ export function createDeploymentStore(
 
     async currentRelease(applicationId) {
       const row = await db.release.findUnique({ where: { applicationId } });
-      return row === null ? null : { deploymentId: row.deploymentId, workloadRef: row.workloadRef };
+      return row === null ? null : toLiveRelease(row);
     },
 
     async activateRelease(release) {
@@ -175,6 +185,7 @@ export function createDeploymentStore(
           workloadRef: release.workloadRef,
           endpoint: release.endpoint,
           webPort: release.webPort,
+          envFingerprint: release.envFingerprint,
           activatedAt: new Date(),
           // Just passed its probe.
           health: 'running',
@@ -185,9 +196,9 @@ export function createDeploymentStore(
           create: { applicationId: release.applicationId, ...data },
           update: data,
         });
-        return previous === null
-          ? null
-          : { deploymentId: previous.deploymentId, workloadRef: previous.workloadRef };
+        // A retained workload started again by a rollback is live now, no longer kept.
+        await tx.retainedRelease.deleteMany({ where: { workloadRef: release.workloadRef } });
+        return previous === null ? null : toLiveRelease(previous);
       });
     },
 
@@ -197,6 +208,60 @@ export function createDeploymentStore(
         data: { status, failureReason, finishedAt: new Date() },
       });
     },
+
+    async retainedRelease(deploymentId) {
+      const row = await db.retainedRelease.findUnique({ where: { deploymentId } });
+      return row === null ? null : toLiveRelease(row);
+    },
+
+    async retainRelease(applicationId, release) {
+      const data = {
+        applicationId,
+        workloadRef: release.workloadRef,
+        imageId: release.imageId,
+        webPort: release.webPort,
+        envFingerprint: release.envFingerprint,
+      };
+      await db.$transaction([
+        // The same workload under another deployment's record (never expected) is replaced.
+        db.retainedRelease.deleteMany({
+          where: { workloadRef: release.workloadRef, deploymentId: { not: release.deploymentId } },
+        }),
+        db.retainedRelease.upsert({
+          where: { deploymentId: release.deploymentId },
+          create: { deploymentId: release.deploymentId, ...data },
+          update: { ...data, retainedAt: new Date() },
+        }),
+      ]);
+    },
+
+    async retainedReleases(applicationId) {
+      const rows = await db.retainedRelease.findMany({
+        where: { applicationId },
+        orderBy: [{ retainedAt: 'desc' }, { deploymentId: 'asc' }],
+      });
+      return rows.map(toLiveRelease);
+    },
+
+    async forgetRetained(workloadRef) {
+      await db.retainedRelease.deleteMany({ where: { workloadRef } });
+    },
+  };
+}
+
+function toLiveRelease(row: {
+  deploymentId: string;
+  workloadRef: string;
+  imageId: string;
+  webPort: number;
+  envFingerprint: string | null;
+}): RetainedRelease {
+  return {
+    deploymentId: row.deploymentId,
+    workloadRef: row.workloadRef,
+    imageId: row.imageId,
+    webPort: row.webPort,
+    envFingerprint: row.envFingerprint,
   };
 }
 
@@ -299,6 +364,21 @@ export function createRecoveryStore(db: Database): RecoveryStore {
           },
         ]),
       );
+    },
+
+    async keptWorkloadRefs() {
+      const [live, retained] = await Promise.all([
+        db.release.findMany({ select: { workloadRef: true } }),
+        db.retainedRelease.findMany({ select: { workloadRef: true } }),
+      ]);
+      return new Set([...live, ...retained].map((row) => row.workloadRef));
+    },
+
+    async forgetRetainedExcept(presentRefs) {
+      const gone = await db.retainedRelease.deleteMany({
+        where: { workloadRef: { notIn: presentRefs } },
+      });
+      return gone.count;
     },
   };
 }

@@ -443,6 +443,7 @@ describe('route and retire, after the commit point', () => {
       imageId: 'sha256:old',
       engine: 'fake',
       workloadRef: 'old-web',
+      envFingerprint: null,
       endpoint: 'http://old',
       webPort: 8080,
     });
