@@ -73,7 +73,7 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{
         ].join('\n'),
         params: appParamsSchema,
         headers: triggerHeadersSchema,
-        body: rollbackRequestSchema.optional(),
+        body: rollbackRequestSchema,
         [optionalBodyKey]: true,
         response: {
           200: deploymentSchema.describe(
@@ -83,11 +83,18 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{
           ...problemResponses(400, 404, 409, 413, 415, 422, 503),
         },
       },
+      // The body is optional: a request without one asks for the defaults.
+      preValidation: (request, _reply, done) => {
+        // Typed as validated already; before validation it is whatever arrived (null when absent).
+        const arrived: unknown = request.body;
+        if (arrived === null || arrived === undefined) request.body = {};
+        done();
+      },
     },
     async (request, reply) => {
       const { deployment, replayed, finished, waitApplied } = await deployments.rollbackAndWait(
         request.params.app,
-        request.body ?? {},
+        request.body,
         { idempotencyKey: request.headers['idempotency-key'], prefer: request.headers.prefer },
       );
       if (waitApplied !== null) reply.header('preference-applied', `wait=${waitApplied}`);

@@ -49,7 +49,7 @@ async function stopPrevious(
   const signals = `SIGTERM, SIGKILL after ${stopTimeoutSeconds} s`;
   if (retainReleases === 0) {
     await engine.web.retire(previous.workloadRef, { stopTimeoutSeconds });
-    io.log(`stopped and removed ${what} in ${elapsed(started)} (${signals}; retainReleases 0)`);
+    io.log(`stopped and removed ${what} in ${elapsed(started)} (${signals}); retainReleases 0`);
     return;
   }
   // Recorded before it is stopped: the reconciler never removes a workload recorded as kept.
