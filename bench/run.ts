@@ -17,6 +17,7 @@ import { collectVersions, describeMachine } from './lib/versions.js';
 import { logCapture } from './log-capture.js';
 import { queueLatency } from './queue-latency.js';
 import { readiness } from './readiness.js';
+import { rollbackBench } from './rollback.js';
 
 const benchmarks: Benchmark[] = [
   deploymentOverhead,
@@ -25,6 +26,7 @@ const benchmarks: Benchmark[] = [
   apiThroughput,
   logCapture,
   concurrency,
+  rollbackBench,
 ];
 
 const progress = (text: string) => {
