@@ -20,6 +20,7 @@ import { logCapture } from './log-capture.js';
 import { queueLatency } from './queue-latency.js';
 import { readiness } from './readiness.js';
 import { sqlStatements } from './sql-statements.js';
+import { rollbackBench } from './rollback.js';
 
 const benchmarks: Benchmark[] = [
   deploymentOverhead,
@@ -31,6 +32,7 @@ const benchmarks: Benchmark[] = [
   sqlStatements,
   apiMemory,
   ingress,
+  rollbackBench,
 ];
 
 const progress = (text: string) => {

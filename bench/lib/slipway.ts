@@ -169,6 +169,13 @@ export function createClient(baseUrl: string, adminToken: string) {
       return created.token;
     },
 
+    /** Rolls back to the release before the live one; `sentAt` as for deploy. */
+    async rollback(app: string) {
+      const sentAt = wallNow();
+      const deployment = await call<{ id: string }>('POST', `/v1/apps/${app}/rollback`, {});
+      return { id: deployment.id, sentAt, acceptedAt: wallNow() };
+    },
+
     cancel: (id: string) => call('POST', `/v1/deployments/${id}/cancel`),
 
     release: (app: string) =>

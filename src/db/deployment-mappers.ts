@@ -9,6 +9,8 @@ import type {
   DeploymentSummary,
   Release,
 } from '../schemas/deployment.js';
+import { deploymentSettingsSnapshotSchema } from '../schemas/deployment.js';
+import type { RollbackSource } from '../services/ports.js';
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 
@@ -31,13 +33,24 @@ export function toStep(row: StepRow): DeploymentStep {
 /** The columns of a deployment row a summary is made of. */
 export type SummaryFields = Pick<
   DeploymentRow,
-  'id' | 'image' | 'status' | 'imageId' | 'failureReason' | 'createdAt' | 'startedAt' | 'finishedAt'
+  | 'id'
+  | 'kind'
+  | 'rollbackOf'
+  | 'image'
+  | 'status'
+  | 'imageId'
+  | 'failureReason'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
 >;
 
 export function toSummary(row: SummaryFields, app: string): DeploymentSummary {
   return {
     id: row.id,
     app,
+    kind: row.kind,
+    rollbackOf: row.rollbackOf,
     image: row.image,
     status: row.status,
     imageId: row.imageId,
@@ -77,4 +90,17 @@ function endpointPort(endpoint: string): number {
   if (url === null) return 0;
   if (url.port !== '') return Number(url.port);
   return url.protocol === 'https:' ? 443 : 80;
+}
+
+export function toRollbackSource(row: DeploymentRow): RollbackSource {
+  return {
+    id: row.id,
+    applicationId: row.applicationId,
+    sequence: row.sequence,
+    status: row.status,
+    imageId: row.imageId,
+    image: row.image,
+    imageDigest: row.imageDigest,
+    settings: deploymentSettingsSnapshotSchema.parse(row.settings),
+  };
 }

@@ -1,7 +1,11 @@
-import type { DeploymentSettingsSnapshot } from '../schemas/deployment.js';
-import type { EnvSnapshot } from '../schemas/env-var.js';
 import type { DeploymentRepository } from '../services/ports.js';
-import { toDeployment, toRelease, toSummary, type SummaryFields } from './deployment-mappers.js';
+import {
+  toDeployment,
+  toRelease,
+  toRollbackSource,
+  toSummary,
+  type SummaryFields,
+} from './deployment-mappers.js';
 import { auditedSqlTransaction, auditedTransaction } from './audited-transaction.js';
 import type { Database } from './prisma-client.js';
 import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.js';
@@ -14,6 +18,8 @@ const summaryColumns = [
   'id::text AS "id"',
   'image',
   'status::text AS "status"',
+  'kind::text AS "kind"',
+  'rollback_of::text AS "rollbackOf"',
   'image_id AS "imageId"',
   'failure_reason AS "failureReason"',
   'created_at AS "createdAt"',
@@ -21,35 +27,35 @@ const summaryColumns = [
   'finished_at AS "finishedAt"',
 ].join(', ');
 
-type SummaryRow = Omit<SummaryFields, 'status'> & { status: string };
+type SummaryRow = Omit<SummaryFields, 'status' | 'kind'> & { status: string; kind: string };
 
 const statuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+const kinds = ['deploy', 'rollback'] as const;
 
 function checkedSummaryRow(row: SummaryRow): SummaryFields {
   const status = statuses.find((candidate) => candidate === row.status);
-  if (status === undefined) throw new Error(`deployment ${row.id} has status ${row.status}`);
-  return { ...row, status };
+  const kind = kinds.find((candidate) => candidate === row.kind);
+  if (status === undefined || kind === undefined) {
+    throw new Error(`deployment ${row.id} has status ${row.status} and kind ${row.kind}`);
+  }
+  return { ...row, status, kind };
 }
 
 export function createDeploymentRepository(db: Database): DeploymentRepository {
   return {
-    async create(input: {
-      applicationId: string;
-      app: string;
-      image: string;
-      settings: DeploymentSettingsSnapshot;
-      envSnapshot: EnvSnapshot;
-      idempotency?: { key: string; fingerprint: string };
-    }) {
+    async create(input) {
       try {
         // The trigger's write: plain pg in one transaction with its audit entry (see sqlOf).
         const row = await auditedSqlTransaction(
           db,
           async (client) => {
+            const rollback = input.rollback;
             const inserted = await client.query<SummaryRow>(
               `INSERT INTO deployments (id, application_id, image, settings, env_snapshot,
-                 idempotency_key, request_fingerprint)
-               VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6)
+                 idempotency_key, request_fingerprint, kind, rollback_of, image_id, image_digest,
+                 run_release_commands)
+               VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7::deployment_kind, $8::uuid,
+                 $9, $10, $11)
                RETURNING ${summaryColumns}`,
               [
                 input.applicationId,
@@ -58,6 +64,11 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
                 JSON.stringify(input.envSnapshot),
                 input.idempotency?.key ?? null,
                 input.idempotency?.fingerprint ?? null,
+                rollback === undefined ? 'deploy' : 'rollback',
+                rollback?.of ?? null,
+                rollback?.imageId ?? null,
+                rollback?.imageDigest ?? null,
+                rollback?.runReleaseCommands ?? false,
               ],
             );
             const created = inserted.rows[0];
@@ -162,6 +173,30 @@ export function createDeploymentRepository(db: Database): DeploymentRepository {
         take: limit,
       });
       return rows.map((row) => ({ ...toSummary(row, app), sequence: row.sequence }));
+    },
+
+    async findRollbackSource(id) {
+      const row = await db.deployment.findUnique({ where: { id } });
+      return row === null ? null : toRollbackSource(row);
+    },
+
+    async rollbackHistory(applicationId, limit) {
+      const release = await db.release.findUnique({
+        where: { applicationId },
+        include: { deployment: true },
+      });
+      if (release === null) return { live: null, earlier: [] };
+      const rows = await db.deployment.findMany({
+        where: {
+          applicationId,
+          status: 'succeeded',
+          imageId: { not: null },
+          sequence: { lt: release.deployment.sequence },
+        },
+        orderBy: { sequence: 'desc' },
+        take: limit,
+      });
+      return { live: toRollbackSource(release.deployment), earlier: rows.map(toRollbackSource) };
     },
 
     async findRelease(applicationId, app) {

@@ -6,6 +6,7 @@ import type {
   LiveRelease,
   PlannedStep,
   RecoveryStore,
+  RetainedRelease,
   StoredStep,
 } from '../pipeline/deployment-store.js';
 import type pg from 'pg';
@@ -21,6 +22,11 @@ interface ClaimRow {
   env_snapshot: unknown;
   app: string;
   blocked: boolean;
+  kind: string;
+  rollback_of: string | null;
+  image_id: string | null;
+  image_digest: string | null;
+  run_release_commands: boolean;
 }
 
 const deploymentStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -125,7 +131,7 @@ export function createDeploymentStore(
 
     async currentRelease(applicationId) {
       const row = await db.release.findUnique({ where: { applicationId } });
-      return row === null ? null : { deploymentId: row.deploymentId, workloadRef: row.workloadRef };
+      return row === null ? null : toLiveRelease(row);
     },
 
     async activateRelease(release) {
@@ -141,6 +147,7 @@ export function createDeploymentStore(
           workloadRef: release.workloadRef,
           endpoint: release.endpoint,
           webPort: release.webPort,
+          envFingerprint: release.envFingerprint,
           activatedAt: new Date(),
           // Just passed its probe.
           health: 'running',
@@ -151,9 +158,9 @@ export function createDeploymentStore(
           create: { applicationId: release.applicationId, ...data },
           update: data,
         });
-        return previous === null
-          ? null
-          : { deploymentId: previous.deploymentId, workloadRef: previous.workloadRef };
+        // A retained workload started again by a rollback is live now, no longer kept.
+        await tx.retainedRelease.deleteMany({ where: { workloadRef: release.workloadRef } });
+        return previous === null ? null : toLiveRelease(previous);
       });
     },
 
@@ -163,6 +170,60 @@ export function createDeploymentStore(
         data: { status, failureReason, finishedAt: new Date() },
       });
     },
+
+    async retainedRelease(deploymentId) {
+      const row = await db.retainedRelease.findUnique({ where: { deploymentId } });
+      return row === null ? null : toLiveRelease(row);
+    },
+
+    async retainRelease(applicationId, release) {
+      const data = {
+        applicationId,
+        workloadRef: release.workloadRef,
+        imageId: release.imageId,
+        webPort: release.webPort,
+        envFingerprint: release.envFingerprint,
+      };
+      await db.$transaction([
+        // The same workload under another deployment's record (never expected) is replaced.
+        db.retainedRelease.deleteMany({
+          where: { workloadRef: release.workloadRef, deploymentId: { not: release.deploymentId } },
+        }),
+        db.retainedRelease.upsert({
+          where: { deploymentId: release.deploymentId },
+          create: { deploymentId: release.deploymentId, ...data },
+          update: { ...data, retainedAt: new Date() },
+        }),
+      ]);
+    },
+
+    async retainedReleases(applicationId) {
+      const rows = await db.retainedRelease.findMany({
+        where: { applicationId },
+        orderBy: [{ retainedAt: 'desc' }, { deploymentId: 'asc' }],
+      });
+      return rows.map(toLiveRelease);
+    },
+
+    async forgetRetained(workloadRef) {
+      await db.retainedRelease.deleteMany({ where: { workloadRef } });
+    },
+  };
+}
+
+function toLiveRelease(row: {
+  deploymentId: string;
+  workloadRef: string;
+  imageId: string;
+  webPort: number;
+  envFingerprint: string | null;
+}): RetainedRelease {
+  return {
+    deploymentId: row.deploymentId,
+    workloadRef: row.workloadRef,
+    imageId: row.imageId,
+    webPort: row.webPort,
+    envFingerprint: row.envFingerprint,
   };
 }
 
@@ -266,7 +327,8 @@ async function claimSteps(
   if (applicationId === undefined) return { outcome: 'not-claimable', status: 'missing' };
   const rows = await client.query<ClaimRow>(
     `SELECT d.status::text AS status, d.worker_id, d.image, d.settings, d.env_snapshot,
-            a.name AS app,
+            d.kind::text AS kind, d.rollback_of::text AS rollback_of, d.image_id, d.image_digest,
+            d.run_release_commands, a.name AS app,
             EXISTS (SELECT 1 FROM deployments e
                     WHERE e.application_id = d.application_id AND e.sequence < d.sequence
                       AND e.status IN ('queued', 'running')) AS blocked
@@ -298,6 +360,15 @@ async function claimSteps(
       applicationId,
       image: fresh.image,
       settings: deploymentSettingsSnapshotSchema.parse(fresh.settings),
+      rollback:
+        fresh.kind === 'rollback' && fresh.rollback_of !== null && fresh.image_id !== null
+          ? {
+              deploymentId: fresh.rollback_of,
+              imageId: fresh.image_id,
+              digest: fresh.image_digest,
+              runReleaseCommands: fresh.run_release_commands,
+            }
+          : null,
       hostnames: await claimedHostnames(client, fresh.app, applicationId, baseDomain),
     },
     sealedEnv: fresh.env_snapshot,
@@ -403,6 +474,21 @@ export function createRecoveryStore(db: Database): RecoveryStore {
           },
         ]),
       );
+    },
+
+    async keptWorkloadRefs() {
+      const [live, retained] = await Promise.all([
+        db.release.findMany({ select: { workloadRef: true } }),
+        db.retainedRelease.findMany({ select: { workloadRef: true } }),
+      ]);
+      return new Set([...live, ...retained].map((row) => row.workloadRef));
+    },
+
+    async forgetRetainedExcept(presentRefs) {
+      const gone = await db.retainedRelease.deleteMany({
+        where: { workloadRef: { notIn: presentRefs } },
+      });
+      return gone.count;
     },
   };
 }

@@ -53,6 +53,14 @@ export function withDeploymentStoreRetries(
     activateRelease: (release) => retry('activateRelease', () => store.activateRelease(release)),
     finishDeployment: (deploymentId, status, failureReason) =>
       retry('finishDeployment', () => store.finishDeployment(deploymentId, status, failureReason)),
+    retainedRelease: (deploymentId) =>
+      retry('retainedRelease', () => store.retainedRelease(deploymentId)),
+    retainRelease: (applicationId, release) =>
+      retry('retainRelease', () => store.retainRelease(applicationId, release)),
+    retainedReleases: (applicationId) =>
+      retry('retainedReleases', () => store.retainedReleases(applicationId)),
+    forgetRetained: (workloadRef) =>
+      retry('forgetRetained', () => store.forgetRetained(workloadRef)),
   };
 }
 

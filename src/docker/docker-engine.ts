@@ -45,6 +45,17 @@ export function createDockerEngine(options: DockerEngineOptions): Engine {
           labels: pulled.labels,
         };
       },
+      async inspect(imageId) {
+        const image = await docker.inspectImage(imageId);
+        return image === null
+          ? null
+          : {
+              id: image.id,
+              digest: image.repoDigest,
+              exposedTcpPorts: image.exposedTcpPorts,
+              labels: image.labels,
+            };
+      },
     },
     tasks: createTaskRunner(docker, options),
     web: createWebBackend(docker, options),
@@ -153,6 +164,18 @@ function createWebBackend(docker: DockerOperations, options: DockerEngineOptions
     promote: (ref) => docker.keepRunning(ref),
     abandon: (ref) => docker.removeContainer(ref),
     retire: (ref, { stopTimeoutSeconds }) => docker.removeContainer(ref, stopTimeoutSeconds),
+    stop: (ref, { stopTimeoutSeconds }) => docker.stopContainer(ref, stopTimeoutSeconds),
+    async restart(ref, spec) {
+      const hostPort =
+        options.network === 'host'
+          ? (await docker.startContainer(ref), spec.port)
+          : await docker.restartWebContainer(ref, spec.port);
+      return {
+        ref,
+        endpoint: `http://127.0.0.1:${hostPort}`,
+        description: `restarted retained ${describe(ref)}, port ${spec.port} published on 127.0.0.1:${hostPort}`,
+      };
+    },
     async health(ref) {
       const state = await docker.containerState(ref);
       if (state === null) return 'missing';

@@ -8,12 +8,18 @@ import type { RegistryCredentials } from '../engine/engine.js';
 import { containerState, listContainers, logTail } from './container-queries.js';
 import { loadDockerConfig } from './docker-config-file.js';
 import { networkAddress } from './network-address.js';
-import { pullImage } from './pull-image.js';
+import { inspectImageById, pullImage } from './pull-image.js';
 import type { DockerConfig } from './registry-auth.js';
 import { removeContainer } from './remove-container.js';
 import { runCommand } from './run-command.js';
 import type { RunCommandOptions, StartWebContainerOptions } from './runtime-types.js';
-import { keepRunning, startContainer, startWebContainer } from './web-container.js';
+import {
+  keepRunning,
+  restartWebContainer,
+  startContainer,
+  startWebContainer,
+  stopContainer,
+} from './web-container.js';
 
 export interface DockerOperationsOptions {
   /** Engine client; by default the engine named by DOCKER_HOST, else the local socket. */
@@ -49,12 +55,19 @@ export function createDockerOperations(options: DockerOperationsOptions = {}) {
             },
         loadAuth,
       ),
+    inspectImage: (id: string) => inspectImageById(docker, id),
     runCommand: (run: RunCommandOptions) => runCommand(docker, run),
     startWebContainer: (web: StartWebContainerOptions) => startWebContainer(docker, web),
     containerState: (id: string) => containerState(docker, id),
     logTail: (id: string, lines: number) => logTail(docker, id, lines),
     keepRunning: (id: string) => keepRunning(docker, id),
     startContainer: (id: string) => startContainer(docker, id),
+    /** Stops it (SIGTERM, SIGKILL after stopTimeoutSeconds) and keeps it, with restarts off. */
+    stopContainer: (id: string, stopTimeoutSeconds: number) =>
+      stopContainer(docker, id, stopTimeoutSeconds),
+    /** Starts a kept web container again; returns its published host port. */
+    restartWebContainer: (id: string, containerPort: number) =>
+      restartWebContainer(docker, id, containerPort),
     /** Stops it (SIGTERM, SIGKILL after stopTimeoutSeconds, default the container's own) and removes it. */
     removeContainer: (id: string, stopTimeoutSeconds?: number) =>
       removeContainer(docker, id, stopTimeoutSeconds),

@@ -182,3 +182,16 @@ function exposedTcpPorts(exposed: Record<string, unknown>): number[] {
   }
   return [...ports].sort((a, b) => a - b);
 }
+
+/** An image already on this host, by its id (no pull); null when the engine no longer has it. */
+export async function inspectImageById(docker: Docker, id: string): Promise<PulledImage | null> {
+  const image = await inspectImage(docker, id);
+  if (image === null) return null;
+  return {
+    id: image.Id,
+    // No reference names a repository here, so the first digest the engine knows stands.
+    repoDigest: image.RepoDigests?.[0] ?? null,
+    exposedTcpPorts: exposedTcpPorts(image.Config?.ExposedPorts ?? {}),
+    labels: { ...(image.Config?.Labels ?? {}) },
+  };
+}

@@ -105,7 +105,7 @@ async function createAndStart(
 async function publishedPort(
   docker: Docker,
   containerId: string,
-  options: StartWebContainerOptions,
+  options: Pick<StartWebContainerOptions, 'containerPort' | 'name'>,
   requested: number,
 ): Promise<number> {
   const portKey = `${options.containerPort}/tcp`;
@@ -147,4 +147,37 @@ export async function startContainer(docker: Docker, containerId: string): Promi
     if (hasStatus(error, 304)) return;
     throw toRuntimeError(error, `starting container ${containerId}`);
   }
+}
+
+/** Stops a container but keeps it (a retained release); one already stopped or gone is fine. */
+export async function stopContainer(
+  docker: Docker,
+  containerId: string,
+  stopTimeoutSeconds: number,
+): Promise<void> {
+  const container = docker.getContainer(containerId);
+  try {
+    // No restarts while it is kept: it must stay stopped until a rollback starts it.
+    await container.update({ RestartPolicy: { Name: 'no' } });
+    await container.stop({ t: stopTimeoutSeconds });
+  } catch (error) {
+    // 404: already gone; 304: not running.
+    if (hasStatus(error, 404, 304)) return;
+    throw toRuntimeError(error, `stopping container ${containerId}`);
+  }
+}
+
+/**
+ * Starts a retained (stopped) web container again and reads the host port it is published on.
+ * Its binding was fixed at creation; if another process took that port meanwhile, the start
+ * fails and the caller creates a fresh container instead.
+ */
+export async function restartWebContainer(
+  docker: Docker,
+  containerId: string,
+  containerPort: number,
+): Promise<number> {
+  await startContainer(docker, containerId);
+  const options = { containerPort, name: containerId.slice(0, 12) };
+  return publishedPort(docker, containerId, options, containerPort);
 }

@@ -19,6 +19,7 @@ export const auditActions = [
   'token.create',
   'token.revoke',
   'deployment.trigger',
+  'deployment.rollback',
   'deployment.cancel',
   'webhook.create',
   'webhook.update',

@@ -40,6 +40,8 @@ export interface ImageSource {
     reference: string,
     options: { onLog: (line: string) => void; credentials: RegistryCredentials | null },
   ): Promise<ImageInfo>;
+  /** What an image already present says about itself, by its id; null when it is not present. */
+  inspect(imageId: string): Promise<ImageInfo | null>;
 }
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -131,6 +133,16 @@ export interface WebBackend {
    * live. A workload already gone is not an error.
    */
   retire(ref: string, options: { stopTimeoutSeconds: number }): Promise<void>;
+  /**
+   * Stops a release that is no longer live (SIGTERM, then SIGKILL after stopTimeoutSeconds) but
+   * keeps its workload, so a rollback can start it again. A workload already gone is not an error.
+   */
+  stop(ref: string, options: { stopTimeoutSeconds: number }): Promise<void>;
+  /**
+   * Starts a stopped (retained) workload again as a candidate: nothing routes to it yet, and it
+   * may answer at a different endpoint than before. Undo with stop, not abandon.
+   */
+  restart(ref: string, spec: { port: number }): Promise<Candidate>;
   /** How the workload of a live release is doing, for the reconciler. */
   health(ref: string): Promise<WorkloadHealth>;
   /** Starts a live release's workload again after it stopped outside Slipway. */

@@ -43,3 +43,25 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
     ? (value as Record<string, unknown>)
     : undefined;
 }
+
+/** The route schema key saying a route's body may be left out (rendered as required: false). */
+export const optionalBodyKey = 'x-slipway-optional-body' as const;
+
+/**
+ * @fastify/swagger always marks a request body as required; an operation whose route schema
+ * carries optionalBodyKey gets `required: false` instead, and the marker is dropped.
+ */
+export function markOptionalBodies<D extends { paths?: unknown }>(doc: D): D {
+  const paths = asRecord(doc.paths);
+  if (paths === undefined) return doc;
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(asRecord(item) ?? {})) {
+      const op = asRecord(operation);
+      if (op?.[optionalBodyKey] !== true) continue;
+      delete op['x-slipway-optional-body'];
+      const body = asRecord(op['requestBody']);
+      if (body !== undefined) body['required'] = false;
+    }
+  }
+  return doc;
+}

@@ -42,6 +42,7 @@ export const operationIds: Readonly<Record<string, string>> = {
 
   'POST /v1/apps/:app/deployments': 'createDeployment',
   'GET /v1/apps/:app/deployments': 'listDeployments',
+  'POST /v1/apps/:app/rollback': 'rollbackApp',
   'GET /v1/apps/:app/release': 'getRelease',
   'GET /v1/deployments/:id': 'getDeployment',
   'GET /v1/deployments/:id/log': 'getDeploymentLog',

@@ -85,6 +85,8 @@ export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
 
   'POST /v1/apps/:app/deployments': app('deploy', 'deployment.trigger'),
   'GET /v1/apps/:app/deployments': app('read-deployments'),
+  // The same scope as a trigger: a rollback is a deployment of an earlier release.
+  'POST /v1/apps/:app/rollback': app('deploy', 'deployment.rollback'),
   'GET /v1/apps/:app/release': app('read-deployments'),
   'GET /v1/deployments/:id': deployment('read-deployments'),
   'GET /v1/deployments/:id/log': deployment('read-deployments'),

@@ -22,6 +22,25 @@ export interface LiveRelease {
   deploymentId: string;
   /** The engine's reference to the release's workload. */
   workloadRef: string;
+  imageId: string;
+  /** Port the web process listens on inside its workload. */
+  webPort: number;
+  /** What its workload's variables were (env-fingerprint.ts); null for releases from before it. */
+  envFingerprint: string | null;
+}
+
+/** A previous release whose workload is stopped but kept for a rollback. */
+export type RetainedRelease = LiveRelease;
+
+/** What a rollback deployment brings back. */
+export interface RollbackTarget {
+  /** The deployment whose release comes back. */
+  deploymentId: string;
+  imageId: string;
+  /** Pulled by this digest only when the image id is no longer on the host. */
+  digest: string | null;
+  /** Whether the target's release commands run again (default: no, migrations are not reversed). */
+  runReleaseCommands: boolean;
 }
 
 export interface ClaimedDeployment {
@@ -30,6 +49,8 @@ export interface ClaimedDeployment {
   applicationId: string;
   image: string;
   settings: DeploymentSettingsSnapshot;
+  /** Set for a rollback: the release it brings back; null for a deploy. */
+  rollback: RollbackTarget | null;
   /** The app's hostnames on the ingress, primary first (src/domain/app-hostnames.ts); may be empty. */
   hostnames: string[];
   /** Env vars of the release-command and web containers, as of the trigger; secrets opened. */
@@ -64,6 +85,7 @@ export interface ReleaseToActivate {
   endpoint: string;
   /** Port the web process listens on inside its workload. */
   webPort: number;
+  envFingerprint: string | null;
 }
 
 /** The worker's view of PostgreSQL. Every write is a single, idempotent statement or transaction. */
@@ -97,6 +119,14 @@ export interface DeploymentStore {
     status: Extract<DeploymentStatus, 'succeeded' | 'failed' | 'cancelled'>,
     failureReason: string | null,
   ): Promise<void>;
+  /** The retained workload of a deployment's release, if it is kept. */
+  retainedRelease(deploymentId: string): Promise<RetainedRelease | null>;
+  /** Records a stopped previous release as kept (idempotent). */
+  retainRelease(applicationId: string, release: RetainedRelease): Promise<void>;
+  /** The app's retained releases, newest first. */
+  retainedReleases(applicationId: string): Promise<RetainedRelease[]>;
+  /** Drops the record of a retained workload (removed, or live again). */
+  forgetRetained(workloadRef: string): Promise<void>;
 }
 
 export interface LogChunkToStore {
@@ -157,4 +187,11 @@ export interface RecoveryStore {
   workloadOwnership(
     deploymentIds: string[],
   ): Promise<Map<string, { active: boolean; liveWorkloadRef: string | null }>>;
+  /**
+   * Workloads kept whatever deployment they name: every live release's (a rollback makes a
+   * workload created by an earlier deployment live) and every retained release's.
+   */
+  keptWorkloadRefs(): Promise<Set<string>>;
+  /** Drops the records of retained releases whose workload is gone; returns how many. */
+  forgetRetainedExcept(presentRefs: string[]): Promise<number>;
 }

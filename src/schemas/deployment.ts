@@ -18,6 +18,7 @@ export const deploymentStatuses = [
   'failed',
   'cancelled',
 ] as const;
+export const deploymentKinds = ['deploy', 'rollback'] as const;
 export const stepStatuses = [
   'pending',
   'running',
@@ -79,6 +80,24 @@ export const triggerDeploymentSchema = z
   .strict()
   .meta({ id: 'TriggerDeployment' });
 
+export const rollbackRequestSchema = z
+  .object({
+    to: z
+      .uuid()
+      .optional()
+      .describe(
+        'The deployment whose release to bring back; by default the newest succeeded deployment before the live release',
+      ),
+    runReleaseCommands: z
+      .boolean()
+      .optional()
+      .describe(
+        "Run the target's release commands again (default false: a rollback never reverses migrations)",
+      ),
+  })
+  .strict()
+  .meta({ id: 'RollbackRequest' });
+
 /** What a deployment runs with: the app's settings frozen at trigger time (stored as JSON). */
 export const deploymentSettingsSnapshotSchema = z.object({
   // Deployments triggered before a field existed run with its default.
@@ -125,6 +144,13 @@ export const deploymentSchema = z
   .object({
     id: z.uuid(),
     app: z.string(),
+    kind: z
+      .enum(deploymentKinds)
+      .describe('deploy: an image from a registry; rollback: an earlier release brought back'),
+    rollbackOf: z
+      .uuid()
+      .nullable()
+      .describe('For a rollback: the deployment whose release it brings back'),
     image: z.string(),
     status: z.enum(deploymentStatuses),
     imageId: z.string().nullable(),
@@ -179,6 +205,7 @@ export const releaseSchema = z
 export const deploymentParamsSchema = z.object({ id: z.uuid() });
 
 export type TriggerDeployment = z.infer<typeof triggerDeploymentSchema>;
+export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
 export type DeploymentSettingsSnapshot = z.infer<typeof deploymentSettingsSnapshotSchema>;
 export type DeploymentStep = z.infer<typeof deploymentStepSchema>;
 export type Deployment = z.infer<typeof deploymentSchema>;

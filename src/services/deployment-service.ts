@@ -6,11 +6,13 @@ import type {
   Deployment,
   DeploymentSummary,
   Release,
+  RollbackRequest,
   TriggerDeployment,
 } from '../schemas/deployment.js';
+import { chooseRollbackTarget } from '../domain/rollback-target.js';
 import type { ApplicationService } from './application-service.js';
 import { decodeNumericCursor, pageOf, type Page } from '../domain/cursor.js';
-import type { DeploymentQueue, DeploymentRepository } from './ports.js';
+import type { DeploymentQueue, DeploymentRepository, RollbackSource } from './ports.js';
 import type { EnvVarRepository } from './security-ports.js';
 
 /** How long an Idempotency-Key keeps answering with its original deployment. */
@@ -19,6 +21,17 @@ const idempotencyWindowMs = 24 * 3600 * 1000;
 function requestFingerprint(request: TriggerDeployment): string {
   return createHash('sha256')
     .update(JSON.stringify({ image: request.image }))
+    .digest('hex');
+}
+
+function rollbackFingerprint(request: RollbackRequest): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        rollback: request.to ?? null,
+        runReleaseCommands: request.runReleaseCommands ?? false,
+      }),
+    )
     .digest('hex');
 }
 
@@ -84,6 +97,66 @@ export function createDeploymentService(deps: {
     return earlier.deployment;
   }
 
+  /** A stored deployment onto the queue; one that cannot be enqueued is failed at once. */
+  async function enqueue(deployment: Deployment, applicationId: string): Promise<void> {
+    try {
+      await queue.enqueue(deployment.id);
+    } catch (error) {
+      deps.onEnqueueFailure?.(error, deployment.id);
+      const reason = 'could not be queued: the job queue (Redis) is unavailable';
+      await deployments.markFailed(deployment.id, reason);
+      // The request failed before anything was queued, so its key stays free: a retry with the
+      // same Idempotency-Key deploys, rather than replaying this failure (as Stripe does).
+      await deployments.releaseIdempotencyKey(deployment.id);
+      throw new AppError('DEPENDENCY_UNAVAILABLE', `deployment ${deployment.id} ${reason}`, {
+        cause: error,
+      });
+    }
+    deps.onEvent?.('deployment.queued', deployment, applicationId);
+  }
+
+  /** The deployment a rollback request brings back, or the AppError saying why there is none. */
+  async function rollbackSource(
+    owner: { id: string; name: string },
+    request: RollbackRequest,
+  ): Promise<RollbackSource & { imageId: string }> {
+    const history = await deployments.rollbackHistory(owner.id, 1);
+    const named =
+      request.to === undefined ? null : await deployments.findRollbackSource(request.to);
+    const choice = chooseRollbackTarget({
+      applicationId: owner.id,
+      app: owner.name,
+      live: history.live,
+      to: request.to,
+      named,
+      history: history.earlier,
+    });
+    if (!choice.ok) throw new AppError(choice.code, choice.message);
+    return choice.target;
+  }
+
+  /** Holds the answer per `Prefer: wait=N` until the deployment finished or N s passed. */
+  async function withWait<T extends { deployment: Deployment; replayed: boolean }>(
+    prefer: string | undefined,
+    start: () => Promise<T>,
+  ): Promise<T & { finished: boolean; waitApplied: number | null }> {
+    const wait = preferredWaitSeconds(prefer);
+    if (wait === 'invalid') {
+      throw new AppError('VALIDATION_FAILED', 'Prefer: wait must be 0-300 whole seconds', {
+        issues: [{ path: '/prefer', message: 'invalid wait', location: 'headers' }],
+      });
+    }
+    const started = await start();
+    const deployment =
+      wait === null ? started.deployment : await waitUntilFinished(started.deployment, wait);
+    return {
+      ...started,
+      deployment,
+      finished: finishedStatuses.has(deployment.status),
+      waitApplied: wait,
+    };
+  }
+
   return {
     /**
      * PostgreSQL first, then the queue: a deployment that cannot be enqueued is failed at once,
@@ -129,20 +202,7 @@ export function createDeploymentService(deps: {
         if (winner === null) throw new Error('idempotency key clash without a stored deployment');
         return { deployment: winner, replayed: true };
       }
-      try {
-        await queue.enqueue(deployment.id);
-      } catch (error) {
-        deps.onEnqueueFailure?.(error, deployment.id);
-        const reason = 'could not be queued: the job queue (Redis) is unavailable';
-        await deployments.markFailed(deployment.id, reason);
-        // The request failed before anything was queued, so its key stays free: a retry with the
-        // same Idempotency-Key deploys, rather than replaying this failure (as Stripe does).
-        await deployments.releaseIdempotencyKey(deployment.id);
-        throw new AppError('DEPENDENCY_UNAVAILABLE', `deployment ${deployment.id} ${reason}`, {
-          cause: error,
-        });
-      }
-      deps.onEvent?.('deployment.queued', deployment, owner.id);
+      await enqueue(deployment, owner.id);
       return { deployment, replayed: false };
     },
 
@@ -160,21 +220,59 @@ export function createDeploymentService(deps: {
       finished: boolean;
       waitApplied: number | null;
     }> {
-      const wait = preferredWaitSeconds(headers.prefer);
-      if (wait === 'invalid') {
-        throw new AppError('VALIDATION_FAILED', 'Prefer: wait must be 0-300 whole seconds', {
-          issues: [{ path: '/prefer', message: 'invalid wait', location: 'headers' }],
-        });
+      return withWait(headers.prefer, () => this.trigger(app, request, headers.idempotencyKey));
+    },
+
+    /**
+     * A deployment of kind rollback: the target release's exact image (by id) and settings
+     * snapshot, with the app's current variables (a rotated secret must not come back). Stored
+     * and queued like a trigger, with the same Idempotency-Key rules.
+     */
+    async rollback(
+      app: string,
+      request: RollbackRequest,
+      idempotencyKey?: string,
+    ): Promise<{ deployment: Deployment; replayed: boolean }> {
+      const owner = await applications.requireApp(app);
+      const fingerprint = rollbackFingerprint(request);
+      if (idempotencyKey !== undefined) {
+        const earlier = await replayOf(owner.id, idempotencyKey, fingerprint);
+        if (earlier !== null) return { deployment: earlier, replayed: true };
       }
-      const triggered = await this.trigger(app, request, headers.idempotencyKey);
-      const deployment =
-        wait === null ? triggered.deployment : await waitUntilFinished(triggered.deployment, wait);
-      return {
-        ...triggered,
-        deployment,
-        finished: finishedStatuses.has(deployment.status),
-        waitApplied: wait,
-      };
+      const source = await rollbackSource(owner, request);
+      const envSnapshot = await deps.envVars.snapshot(owner.id);
+      const deployment = await deployments.create({
+        applicationId: owner.id,
+        app: owner.name,
+        image: source.image,
+        settings: source.settings,
+        envSnapshot,
+        rollback: {
+          of: source.id,
+          imageId: source.imageId,
+          imageDigest: source.imageDigest,
+          runReleaseCommands: request.runReleaseCommands ?? false,
+        },
+        ...(idempotencyKey === undefined
+          ? {}
+          : { idempotency: { key: idempotencyKey, fingerprint } }),
+      });
+      if (deployment === null) {
+        const winner = await replayOf(owner.id, idempotencyKey ?? '', fingerprint);
+        if (winner === null) throw new Error('idempotency key clash without a stored deployment');
+        return { deployment: winner, replayed: true };
+      }
+      await enqueue(deployment, owner.id);
+      return { deployment, replayed: false };
+    },
+
+    /** rollback, with `Prefer: wait` as on triggerAndWait. */
+    async rollbackAndWait(
+      app: string,
+      request: RollbackRequest,
+      headers: { idempotencyKey?: string | undefined; prefer?: string | undefined },
+    ) {
+      return withWait(headers.prefer, () => this.rollback(app, request, headers.idempotencyKey));
     },
 
     /** Queued: cancelled at once. Running: the worker kills what runs and cleans up. */

@@ -1,3 +1,4 @@
+import type { RollbackCandidate } from '../domain/rollback-target.js';
 import type { DeploymentLogData } from '../domain/render-deployment-log.js';
 import type { Application, CreateApplication, UpdateApplication } from '../schemas/application.js';
 import type {
@@ -85,6 +86,12 @@ export interface HealthProbe {
   check(): Promise<void>;
 }
 
+export interface RollbackSource extends RollbackCandidate {
+  image: string;
+  imageDigest: string | null;
+  settings: DeploymentSettingsSnapshot;
+}
+
 export interface IdempotencyRecord {
   deployment: Deployment;
   fingerprint: string | null;
@@ -106,7 +113,24 @@ export interface DeploymentRepository {
     /** The app's env vars at trigger time, secret values still sealed. */
     envSnapshot: EnvSnapshot;
     idempotency?: { key: string; fingerprint: string };
+    /** Makes it a rollback deployment that brings back this release's image. */
+    rollback?: {
+      of: string;
+      imageId: string;
+      imageDigest: string | null;
+      runReleaseCommands: boolean;
+    };
   }): Promise<Deployment | null>;
+  /** A deployment as a rollback would use it; null when there is none with that id. */
+  findRollbackSource(id: string): Promise<RollbackSource | null>;
+  /**
+   * The deployment of the app's live release (null without one), and the app's succeeded
+   * deployments with a known image id triggered before it, newest first (at most `limit`).
+   */
+  rollbackHistory(
+    applicationId: string,
+    limit: number,
+  ): Promise<{ live: RollbackSource | null; earlier: RollbackSource[] }>;
   findByIdempotencyKey(applicationId: string, key: string): Promise<IdempotencyRecord | null>;
   /** Frees an expired key so a new request can use it. */
   releaseIdempotencyKey(deploymentId: string): Promise<void>;

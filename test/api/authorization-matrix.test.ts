@@ -103,6 +103,7 @@ function sampleBody(key: string, fixture: Fixture): object | undefined {
     'PUT /v1/apps/:app/release-commands/order': { ids: [fixture.commandId] },
     'PATCH /v1/apps/:app/release-commands/:id': { label: 'renamed' },
     'POST /v1/apps/:app/deployments': { image: FIXTURE_IMAGES.webV1 },
+    'POST /v1/apps/:app/rollback': {},
     'PUT /v1/apps/:app/env/:name': { value: 'matrix-value', secret: false },
     'PUT /v1/apps/:app/registry-credentials': {
       server: 'registry.example.com',
@@ -283,6 +284,12 @@ describe.each(operations)('$key', (operation) => {
     });
     cells += 1;
     const outcome = expected(operation.policy, caller);
+    if (outcome === 'allowed' && operation.key === 'POST /v1/apps/:app/rollback') {
+      // Past authorization: the fixture app has no live release (no worker runs here), so the
+      // answer is the rollback's own refusal, never 401/403.
+      expectProblem(res, 409, 'NOTHING_TO_ROLL_BACK');
+      return;
+    }
     if (outcome === 'allowed') {
       expect(res.statusCode, `${caller}: ${res.body.slice(0, 500)}`).toBeGreaterThanOrEqual(200);
       expect(res.statusCode, `${caller}: ${res.body.slice(0, 500)}`).toBeLessThan(300);
@@ -301,12 +308,15 @@ describe('the policy table itself', () => {
     }
   });
 
-  test('deploy tokens change nothing but deployments: they may only read, trigger and cancel', () => {
+  test('deploy tokens change nothing but deployments: they may only read, trigger, roll back and cancel', () => {
     for (const operation of operations) {
       const { policy } = operation;
       if (policy.access !== 'app' || !deployScopeActions.has(policy.action)) continue;
       if (operation.method === 'GET') continue;
-      expect(['deployment.trigger', 'deployment.cancel'], operation.key).toContain(policy.audit);
+      expect(
+        ['deployment.trigger', 'deployment.rollback', 'deployment.cancel'],
+        operation.key,
+      ).toContain(policy.audit);
     }
   });
 

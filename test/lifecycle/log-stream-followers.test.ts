@@ -25,6 +25,8 @@ function scriptedReader() {
       Promise.resolve({
         id: deploymentId,
         app: 'app',
+        kind: 'deploy',
+        rollbackOf: null,
         image: 'image',
         status,
         imageId: null,

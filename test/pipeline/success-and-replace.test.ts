@@ -168,7 +168,8 @@ describe('a first deployment', () => {
 
 describe('a second deployment', () => {
   test('replaces the first: the old container is removed and the release points at the new one', async () => {
-    await harness.createApp('replaced');
+    // Nothing retained: the old container is removed at once (retention: test/pipeline/rollback.test.ts).
+    await harness.createApp('replaced', { retainReleases: 0 });
     const first = await harness.waitForDeployment(
       (await harness.deploy('replaced', FIXTURE_IMAGES.webV1)).id,
     );

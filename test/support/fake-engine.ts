@@ -151,6 +151,20 @@ export function createFakeEngine(
           labels: image.labels ?? {},
         });
       },
+      inspect(imageId) {
+        record('inspect', undefined, imageId);
+        const image = images[imageId.replace(/^fake-image:/, '')];
+        return Promise.resolve(
+          image === undefined
+            ? null
+            : {
+                id: imageId,
+                digest: null,
+                exposedTcpPorts: image.exposedTcpPorts ?? [],
+                labels: image.labels ?? {},
+              },
+        );
+      },
     },
     tasks: {
       async run(task, io) {
@@ -238,6 +252,26 @@ export function createFakeEngine(
         take('retire');
         workloads.delete(ref);
         return Promise.resolve();
+      },
+      stop(ref) {
+        record('stop', ref);
+        const workload = workloads.get(ref);
+        if (workload !== undefined) workload.state = 'exited';
+        return Promise.resolve();
+      },
+      restart(ref, spec) {
+        record('restart', ref);
+        const workload = workloads.get(ref);
+        if (workload === undefined) {
+          return Promise.reject(new EngineError('ENGINE_ERROR', `no workload ${ref}`));
+        }
+        workload.state = 'running';
+        workload.exitCode = null;
+        return Promise.resolve({
+          ref,
+          endpoint: `fake://${ref}:${spec.port}`,
+          description: `restarted ${ref}`,
+        });
       },
       health(ref) {
         const workload = workloads.get(ref);

@@ -27,6 +27,12 @@ export function createMemoryStores() {
   const releases = new Map<string, ReleaseToActivate>();
   const finished = new Map<string, { status: string; reason: string | null }>();
   const events: string[] = [];
+  /** Retained releases by deployment id; `at` orders them (higher is newer). */
+  const retained = new Map<
+    string,
+    { applicationId: string; release: LiveRelease; workloadRef: string; at: number }
+  >();
+  let retainCounter = 0;
   let nextStepId = 0;
   /** Operations that fail next time they are called (storage trouble past its retries). */
   const failing = new Map<keyof DeploymentStore, number>();
@@ -85,25 +91,40 @@ export function createMemoryStores() {
     recordImage: () => Promise.resolve(),
     currentRelease(applicationId) {
       const release = releases.get(applicationId);
-      return Promise.resolve(
-        release === undefined
-          ? null
-          : { deploymentId: release.deploymentId, workloadRef: release.workloadRef },
-      );
+      return Promise.resolve(release === undefined ? null : liveOf(release));
     },
     activateRelease(release): Promise<LiveRelease | null> {
       failIfAsked('activateRelease');
       const previous = releases.get(release.applicationId);
       releases.set(release.applicationId, release);
+      for (const [id, kept] of retained)
+        if (kept.workloadRef === release.workloadRef) retained.delete(id);
       events.push(`activated ${release.workloadRef}`);
-      return Promise.resolve(
-        previous === undefined
-          ? null
-          : { deploymentId: previous.deploymentId, workloadRef: previous.workloadRef },
-      );
+      return Promise.resolve(previous === undefined ? null : liveOf(previous));
     },
     finishDeployment(deploymentId, status, reason) {
       finished.set(deploymentId, { status, reason });
+      return Promise.resolve();
+    },
+    retainedRelease: (deploymentId) => Promise.resolve(retained.get(deploymentId)?.release ?? null),
+    retainRelease(applicationId, release) {
+      retained.set(release.deploymentId, {
+        applicationId,
+        release,
+        workloadRef: release.workloadRef,
+        at: (retainCounter += 1),
+      });
+      return Promise.resolve();
+    },
+    retainedReleases: (applicationId) =>
+      Promise.resolve(
+        [...retained.values()]
+          .filter((kept) => kept.applicationId === applicationId)
+          .sort((a, b) => b.at - a.at)
+          .map((kept) => kept.release),
+      ),
+    forgetRetained(workloadRef) {
+      for (const [id, kept] of retained) if (kept.workloadRef === workloadRef) retained.delete(id);
       return Promise.resolve();
     },
   };
@@ -134,6 +155,7 @@ export function createMemoryStores() {
     store,
     logs,
     releases,
+    retained,
     finished,
     /** "start pull x", "succeeded pull x", "activated fake-0002", … in the order they happened. */
     events,
@@ -156,6 +178,7 @@ export function claimedDeployment(overrides: Partial<ClaimedDeployment> = {}): C
     app: 'shop',
     applicationId: 'app-1',
     image: 'web:1',
+    rollback: null,
     settings: {
       webContainer: { port: null, ...webContainerDefaults },
       startupProbe: {
@@ -173,5 +196,15 @@ export function claimedDeployment(overrides: Partial<ClaimedDeployment> = {}): C
     secretValues: [],
     registryCredentials: null,
     ...overrides,
+  };
+}
+
+function liveOf(release: ReleaseToActivate): LiveRelease {
+  return {
+    deploymentId: release.deploymentId,
+    workloadRef: release.workloadRef,
+    imageId: release.imageId,
+    webPort: release.webPort,
+    envFingerprint: release.envFingerprint,
   };
 }

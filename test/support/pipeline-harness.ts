@@ -53,6 +53,8 @@ export type StepBody = z.infer<typeof stepBody>;
 const deploymentFields = {
   id: z.uuid(),
   app: z.string(),
+  kind: z.enum(['deploy', 'rollback']),
+  rollbackOf: z.uuid().nullable(),
   image: z.string(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
   imageId: z.string().nullable(),
@@ -124,6 +126,8 @@ export interface AppSettingsInput {
     path: string;
   }>;
   releaseCommands?: { label: string; command: string; timeoutSeconds?: number }[];
+  /** webContainer.retainReleases; left unset, the default (2). */
+  retainReleases?: number;
 }
 
 export interface HarnessContainer {
@@ -286,10 +290,13 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
         200,
         z.object({}),
       );
-      if (settings.port !== undefined) {
+      if (settings.port !== undefined || settings.retainReleases !== undefined) {
         expectJson(
           await request('PATCH', `/v1/apps/${name}/settings/web-container`, {
-            port: settings.port,
+            ...(settings.port === undefined ? {} : { port: settings.port }),
+            ...(settings.retainReleases === undefined
+              ? {}
+              : { retainReleases: settings.retainReleases }),
           }),
           200,
           z.object({}),
@@ -342,15 +349,16 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     containers,
 
     /**
-     * Removes and returns every container of this harness that is not an app's live release, so
-     * an afterEach can fail the test that left them without the next test inheriting them.
+     * Removes and returns every container of this harness that is not an app's live release or
+     * a retained (stopped, kept for rollback) release, so an afterEach can fail the test that
+     * left them without the next test inheriting them.
      */
     async sweepStrayContainers(): Promise<HarnessContainer[]> {
-      const live = new Set(
-        (await api.db.release.findMany({ select: { workloadRef: true } })).map(
-          (release) => release.workloadRef,
-        ),
-      );
+      const kept = [
+        ...(await api.db.release.findMany({ select: { workloadRef: true } })),
+        ...(await api.db.retainedRelease.findMany({ select: { workloadRef: true } })),
+      ];
+      const live = new Set(kept.map((release) => release.workloadRef));
       const strays = (await containers()).filter((c) => !live.has(c.id));
       await forceRemove(strays.map((c) => c.id));
       return strays;

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import { EngineError } from '../../src/engine/engine-error.js';
 import { createLogWriter } from '../../src/pipeline/log-writer.js';
+import { envFingerprint } from '../../src/pipeline/env-fingerprint.js';
 import { runDeployment } from '../../src/pipeline/run-deployment.js';
 import type { DeploymentContext, Step } from '../../src/pipeline/step.js';
 import { runPlan } from '../../src/pipeline/step-runner.js';
@@ -443,6 +444,7 @@ describe('route and retire, after the commit point', () => {
       imageId: 'sha256:old',
       engine: 'fake',
       workloadRef: 'old-web',
+      envFingerprint: null,
       endpoint: 'http://old',
       webPort: 8080,
     });
@@ -459,18 +461,21 @@ describe('route and retire, after the commit point', () => {
       'promote',
       'route',
       'drain',
-      'retire',
+      'stop',
     ]);
     expect(t.fake.calls.find((c) => c.op === 'route')).toEqual({
       op: 'route',
       ref: 'app-1',
       detail: 'fake://fake-0001:8080',
     });
-    expect(t.fake.calls.find((c) => c.op === 'retire')?.ref).toBe('old-web');
+    // retainReleases 2 (the default): stopped and kept for a rollback.
+    expect(t.fake.calls.find((c) => c.op === 'stop')?.ref).toBe('old-web');
+    expect(t.stores.retained.get('d0')?.workloadRef).toBe('old-web');
     const log = t.stores.logText('d1');
     expect(log).toMatch(/switched app shop \(no hostname yet\) to release d1 in \d+ ms/);
     expect(log).toContain('drained 2 in-flight request(s) in 5 ms');
-    expect(log).toContain('stopped and removed previous release d0 (workload old-web)');
+    expect(log).toContain('stopped previous release d0 (workload old-web)');
+    expect(log).toContain('kept for a rollback');
   });
 
   test('a switch that keeps failing is reported on the route step; nothing is undone', async () => {
@@ -503,9 +508,83 @@ describe('route and retire, after the commit point', () => {
     withPreviousRelease(t);
     expect(await t.run()).toBe('succeeded');
     expect(ops(t.fake)).not.toContain('route');
-    expect(ops(t.fake).slice(-2)).toEqual(['promote', 'retire']);
+    expect(ops(t.fake).slice(-2)).toEqual(['promote', 'stop']);
     expect(t.stores.logText('d1')).toContain(
       'no ingress (SLIPWAY_INGRESS=off): the release answers at fake://fake-0001:8080',
     );
+  });
+});
+
+describe('rollback with a retained workload (fake engine)', () => {
+  function rollbackSetup() {
+    const fake = createFakeEngine(images);
+    const stores = createMemoryStores();
+    const deployment = claimedDeployment({
+      id: 'r1',
+      rollback: {
+        deploymentId: 'd0',
+        imageId: 'fake-image:web:1',
+        digest: null,
+        runReleaseCommands: false,
+      },
+    });
+    fake.workloads.set('old-web', {
+      ref: 'old-web',
+      deploymentId: 'd0',
+      role: 'web',
+      state: 'exited',
+      exitCode: 0,
+      output: '',
+      image: {},
+      promoted: true,
+    });
+    void stores.store.retainRelease('app-1', {
+      deploymentId: 'd0',
+      workloadRef: 'old-web',
+      imageId: 'fake-image:web:1',
+      webPort: 8080,
+      envFingerprint: envFingerprint({ env: deployment.env, app: deployment.app, port: 8080 }),
+    });
+    const run = () =>
+      runDeployment(
+        deployment,
+        {
+          store: stores.store,
+          logs: stores.logs,
+          engine: fake.engine,
+          logger,
+          logLimits: { flushIntervalMs: 5 },
+        },
+        control().stop,
+      );
+    return { fake, stores, run };
+  }
+
+  test('restarts the retained workload: no resolve, no start, and it becomes live', async () => {
+    const t = rollbackSetup();
+    expect(await t.run()).toBe('succeeded');
+    expect(ops(t.fake)).toEqual(['inspect', 'restart', 'waitUntilReady', 'promote']);
+    expect(t.stores.releases.get('app-1')?.workloadRef).toBe('old-web');
+    // Live now, so no longer recorded as retained.
+    expect(t.stores.retained.has('d0')).toBe(false);
+    expect(t.stores.logText('r1')).toContain('release commands skipped');
+  });
+
+  test('a failure before activate stops it again and keeps it retained (never removed)', async () => {
+    const t = rollbackSetup();
+    t.fake.failNext('waitUntilReady', new EngineError('ENGINE_ERROR', 'probe broke'));
+    expect(await t.run()).toBe('failed');
+    expect(ops(t.fake)).toEqual(['inspect', 'restart', 'waitUntilReady', 'stop']);
+    expect(ops(t.fake)).not.toContain('abandon');
+    expect(t.fake.workloads.get('old-web')?.state).toBe('exited');
+    expect(t.stores.retained.get('d0')?.workloadRef).toBe('old-web');
+  });
+
+  test('negative control: without a retained record a container is created from the image id', async () => {
+    const t = rollbackSetup();
+    await t.stores.store.forgetRetained('old-web');
+    expect(await t.run()).toBe('succeeded');
+    expect(ops(t.fake)).toContain('start');
+    expect(ops(t.fake)).not.toContain('restart');
   });
 });

@@ -11,6 +11,11 @@ interface DeployOptions {
   idempotencyKey?: string;
 }
 
+interface RollbackOptions extends DeployOptions {
+  to?: string;
+  runReleaseCommands?: boolean;
+}
+
 export function deploymentCommands(program: Command, run: Run): void {
   program
     .command('deploy <app> <image>')
@@ -36,6 +41,45 @@ export function deploymentCommands(program: Command, run: Run): void {
         }
         if (!context.output.json)
           context.output.out(`Deployment ${deployment.id} of ${app}: ${image}\n`);
+        process.exitCode = await followDeployment(context, deployment.id);
+      }),
+    );
+  program
+    .command('rollback <app>')
+    .description(
+      'bring back an earlier release (default: the one before the live one); release commands are skipped unless --run-release-commands',
+    )
+    .option('--to <deployment>', 'the deployment whose release to bring back')
+    .option('--run-release-commands', "run the target's release commands again")
+    .option('-f, --follow', 'stream the rollback until it ends')
+    .option('--idempotency-key <key>', 'retries with the same key return the same deployment')
+    .action(
+      run(async (context, app: string, o: RollbackOptions) => {
+        const header =
+          o.idempotencyKey === undefined ? {} : { 'idempotency-key': o.idempotencyKey };
+        const deployment = await call(
+          context.client.POST('/v1/apps/{app}/rollback', {
+            params: { path: { app }, header },
+            body: {
+              ...(o.to === undefined ? {} : { to: o.to }),
+              ...(o.runReleaseCommands === true ? { runReleaseCommands: true } : {}),
+            },
+          }),
+        );
+        if (o.follow !== true) {
+          show(context.output, deployment, (d) => {
+            context.output.out(`${d.id}\n`);
+            context.output.err(
+              `rollback ${d.id} of ${d.app} to ${d.rollbackOf ?? 'unknown'} is ${d.status}\n`,
+            );
+          });
+          return;
+        }
+        if (!context.output.json) {
+          context.output.out(
+            `Rollback ${deployment.id} of ${app} to ${deployment.rollbackOf ?? 'unknown'}: ${deployment.image}\n`,
+          );
+        }
         process.exitCode = await followDeployment(context, deployment.id);
       }),
     );

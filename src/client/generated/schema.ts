@@ -298,6 +298,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{app}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll back to an earlier release
+         * @description Creates a deployment of kind `rollback` that brings back an earlier release: by default the newest succeeded deployment before the live release's, or the deployment named by `to`. It uses that release's exact image (by image id; pulled by digest only if the host no longer has it) and its settings snapshot, with the app's **current** environment variables, so a rotated secret never comes back. It then goes through start → probe → activate → route → retire like any deployment; a retained (stopped) container of the target is started again instead of creating one when its variables still match.
+         *
+         *     **Release commands are skipped by default: a rollback does not reverse migrations** or anything else a release command did. `runReleaseCommands: true` runs the target's release commands again.
+         *
+         *     Errors: 409 `NOTHING_TO_ROLL_BACK` (no live release, or nothing before it), 409 `ROLLBACK_TARGET_IS_LIVE`, 404 `DEPLOYMENT_NOT_FOUND` (`to` is not a deployment of this app), 422 `ROLLBACK_TARGET_INVALID` (`to` did not succeed or has no image id). `Idempotency-Key` and `Prefer: wait=N` behave as on `POST /v1/apps/{app}/deployments`.
+         *
+         *     Needs an admin token, or a deploy token for this application.
+         */
+        post: operations["rollbackApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deployments/{id}/cancel": {
         parameters: {
             query?: never;
@@ -810,6 +836,15 @@ export interface components {
             /** @description Image reference: [registry/]repository[:tag][@sha256:digest] */
             image: string;
         };
+        RollbackRequestInput: {
+            /**
+             * Format: uuid
+             * @description The deployment whose release to bring back; by default the newest succeeded deployment before the live release
+             */
+            to?: string;
+            /** @description Run the target's release commands again (default false: a rollback never reverses migrations) */
+            runReleaseCommands?: boolean;
+        };
         Problem: {
             type: string;
             title: string;
@@ -1048,6 +1083,13 @@ export interface components {
             /** Format: uuid */
             id: string;
             app: string;
+            /**
+             * @description deploy: an image from a registry; rollback: an earlier release brought back
+             * @enum {string}
+             */
+            kind: "deploy" | "rollback";
+            /** @description For a rollback: the deployment whose release it brings back */
+            rollbackOf: string | null;
             image: string;
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -1063,6 +1105,13 @@ export interface components {
             /** Format: uuid */
             id: string;
             app: string;
+            /**
+             * @description deploy: an image from a registry; rollback: an earlier release brought back
+             * @enum {string}
+             */
+            kind: "deploy" | "rollback";
+            /** @description For a rollback: the deployment whose release it brings back */
+            rollbackOf: string | null;
             image: string;
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -2681,6 +2730,136 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollbackApp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body within 24 h return the original deployment */
+                "idempotency-key"?: string;
+                /** @description RFC 7240. `wait=N` (N ≤ 300): answer once the deployment finished (200) or after N seconds (202), with `Preference-Applied: wait=N` */
+                prefer?: string;
+            };
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollbackRequestInput"];
+            };
+        };
+        responses: {
+            /** @description A retry with the same Idempotency-Key: the original deployment; or, with Prefer: wait, the finished deployment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { apiVersion } from '../api-version.js';
 import { operationIdFor } from '../operation-ids.js';
-import { pruneUnusedSchemas } from '../openapi-prune.js';
+import { markOptionalBodies, pruneUnusedSchemas } from '../openapi-prune.js';
 import { bearerSecurityScheme } from './auth.js';
 
 async function openapiPlugin(app: FastifyInstance) {
@@ -68,7 +68,8 @@ async function openapiPlugin(app: FastifyInstance) {
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: (document) => pruneUnusedSchemas(jsonSchemaTransformObject(document)),
+    transformObject: (document) =>
+      markOptionalBodies(pruneUnusedSchemas(jsonSchemaTransformObject(document))),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -8,10 +8,12 @@ import {
   deploymentSchema,
   deploymentSummarySchema,
   releaseSchema,
+  rollbackRequestSchema,
   triggerDeploymentSchema,
 } from '../../schemas/deployment.js';
 import { pageSchema, paginationQuerySchema } from '../../schemas/pagination.js';
 import type { DeploymentService } from '../../services/deployment-service.js';
+import { optionalBodyKey } from '../openapi-prune.js';
 import { problemResponses } from '../problem-responses.js';
 import type { LogStreamService } from '../../services/log-stream-service.js';
 import { openEventStream, type EventStream } from '../event-stream.js';
@@ -45,6 +47,52 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) => {
       const { deployment, replayed, finished, waitApplied } = await deployments.triggerAndWait(
+        request.params.app,
+        request.body,
+        { idempotencyKey: request.headers['idempotency-key'], prefer: request.headers.prefer },
+      );
+      if (waitApplied !== null) reply.header('preference-applied', `wait=${waitApplied}`);
+      return reply
+        .code(replayed || (waitApplied !== null && finished) ? 200 : 202)
+        .send(deployment);
+    },
+  );
+
+  app.post(
+    '/apps/:app/rollback',
+    {
+      schema: {
+        tags,
+        summary: 'Roll back to an earlier release',
+        description: [
+          "Creates a deployment of kind `rollback` that brings back an earlier release: by default the newest succeeded deployment before the live release's, or the deployment named by `to`. It uses that release's exact image (by image id; pulled by digest only if the host no longer has it) and its settings snapshot, with the app's **current** environment variables, so a rotated secret never comes back. It then goes through start → probe → activate → route → retire like any deployment; a retained (stopped) container of the target is started again instead of creating one when its variables still match.",
+          '',
+          "**Release commands are skipped by default: a rollback does not reverse migrations** or anything else a release command did. `runReleaseCommands: true` runs the target's release commands again.",
+          '',
+          'Errors: 409 `NOTHING_TO_ROLL_BACK` (no live release, or nothing before it), 409 `ROLLBACK_TARGET_IS_LIVE`, 404 `DEPLOYMENT_NOT_FOUND` (`to` is not a deployment of this app), 422 `ROLLBACK_TARGET_INVALID` (`to` did not succeed or has no image id). `Idempotency-Key` and `Prefer: wait=N` behave as on `POST /v1/apps/{app}/deployments`.',
+        ].join('\n'),
+        params: appParamsSchema,
+        headers: triggerHeadersSchema,
+        body: rollbackRequestSchema,
+        [optionalBodyKey]: true,
+        response: {
+          200: deploymentSchema.describe(
+            'A retry with the same Idempotency-Key: the original deployment; or, with Prefer: wait, the finished deployment',
+          ),
+          202: deploymentSchema,
+          ...problemResponses(400, 404, 409, 413, 415, 422, 503),
+        },
+      },
+      // The body is optional: a request without one asks for the defaults.
+      preValidation: (request, _reply, done) => {
+        // Typed as validated already; before validation it is whatever arrived (null when absent).
+        const arrived: unknown = request.body;
+        if (arrived === null || arrived === undefined) request.body = {};
+        done();
+      },
+    },
+    async (request, reply) => {
+      const { deployment, replayed, finished, waitApplied } = await deployments.rollbackAndWait(
         request.params.app,
         request.body,
         { idempotencyKey: request.headers['idempotency-key'], prefer: request.headers.prefer },

@@ -1,3 +1,4 @@
+import { envFingerprint } from '../env-fingerprint.js';
 import { required, type Step } from '../step.js';
 
 /**
@@ -27,6 +28,11 @@ export function activateStep(): Step {
         workloadRef: candidate.ref,
         endpoint: candidate.endpoint,
         webPort: webPort.port,
+        envFingerprint: envFingerprint({
+          env: deployment.env,
+          app: deployment.app,
+          port: webPort.port,
+        }),
       });
       // The same workload again (a retried activate) replaced nothing.
       context.previousRelease =

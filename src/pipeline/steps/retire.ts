@@ -1,11 +1,14 @@
 import { formatDuration } from '../../domain/format-duration.js';
+import type { LiveRelease } from '../deployment-store.js';
 import type { DeploymentContext, Step, StepIo } from '../step.js';
 
 /**
  * Retires the release the activate step replaced: waits until its in-flight requests finish (or
  * drainTimeoutSeconds passes), then stops its workload (SIGTERM, SIGKILL after
- * stopTimeoutSeconds) and removes it. After the commit point: a failure here leaves an orphan
- * for the reconciler, never a failed deployment.
+ * stopTimeoutSeconds). With retainReleases > 0 the stopped workload is kept for a rollback and
+ * the app's retained workloads beyond the newest retainReleases are removed; with 0 it is
+ * removed. After the commit point: a failure here leaves an orphan for the reconciler, never a
+ * failed deployment.
  */
 export function retireStep(): Step {
   return {
@@ -17,6 +20,7 @@ export function retireStep(): Step {
       const previous = context.previousRelease;
       if (previous === null) {
         io.log('no previous release to retire');
+        await pruneRetained(context, io);
         return undefined;
       }
       await drainPrevious(context, io);
@@ -24,17 +28,59 @@ export function retireStep(): Step {
       const what = `previous release ${previous.deploymentId} (${engine.web.describe(previous.workloadRef)})`;
       if ((await engine.web.health(previous.workloadRef)) === 'missing') {
         io.log(`${what} was already gone`);
-        return undefined;
+      } else {
+        await stopPrevious(context, io, previous, what);
       }
-      const { stopTimeoutSeconds } = context.deployment.settings.webContainer;
-      const started = performance.now();
-      await engine.web.retire(previous.workloadRef, { stopTimeoutSeconds });
-      io.log(
-        `stopped and removed ${what} in ${formatDuration(Math.round(performance.now() - started))} (SIGTERM, SIGKILL after ${stopTimeoutSeconds} s)`,
-      );
+      await pruneRetained(context, io);
       return undefined;
     },
   };
+}
+
+async function stopPrevious(
+  context: DeploymentContext,
+  io: StepIo,
+  previous: LiveRelease,
+  what: string,
+): Promise<void> {
+  const { engine, deployment, store } = context;
+  const { stopTimeoutSeconds, retainReleases } = deployment.settings.webContainer;
+  const started = performance.now();
+  const signals = `SIGTERM, SIGKILL after ${stopTimeoutSeconds} s`;
+  if (retainReleases === 0) {
+    await engine.web.retire(previous.workloadRef, { stopTimeoutSeconds });
+    io.log(`stopped and removed ${what} in ${elapsed(started)} (${signals}); retainReleases 0`);
+    return;
+  }
+  // Recorded before it is stopped: the reconciler never removes a workload recorded as kept.
+  await store.retainRelease(deployment.applicationId, previous);
+  await engine.web.stop(previous.workloadRef, { stopTimeoutSeconds });
+  io.log(`stopped ${what} in ${elapsed(started)} (${signals}); kept for a rollback`);
+}
+
+/** Removes the app's retained workloads beyond the newest retainReleases, and says what it kept. */
+async function pruneRetained(context: DeploymentContext, io: StepIo): Promise<void> {
+  const { engine, deployment, store } = context;
+  const { retainReleases, stopTimeoutSeconds } = deployment.settings.webContainer;
+  const retained = await store.retainedReleases(deployment.applicationId);
+  const kept = retained.slice(0, retainReleases);
+  for (const old of retained.slice(retainReleases)) {
+    await engine.web.retire(old.workloadRef, { stopTimeoutSeconds });
+    await store.forgetRetained(old.workloadRef);
+    io.log(
+      `removed retained release ${old.deploymentId} (${engine.web.describe(old.workloadRef)}): beyond retainReleases ${retainReleases}`,
+    );
+  }
+  if (kept.length > 0) {
+    io.log(
+      `keeping ${kept.length} retained release(s) for rollback (retainReleases ${retainReleases}): ` +
+        kept.map((r) => `${r.deploymentId} (${engine.web.describe(r.workloadRef)})`).join(', '),
+    );
+  }
+}
+
+function elapsed(started: number): string {
+  return formatDuration(Math.round(performance.now() - started));
 }
 
 async function drainPrevious(context: DeploymentContext, io: StepIo): Promise<void> {
