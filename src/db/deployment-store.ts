@@ -173,7 +173,9 @@ export function createDeploymentStore(
           imageId: release.imageId,
           engine: release.engine,
           workloadRef: release.workloadRef,
-          endpoint: release.endpoint,
+          // The single endpoint of the releases before replicas: replica 1's.
+          endpoint: release.endpoints[0] ?? '',
+          endpoints: release.endpoints,
           webPort: release.webPort,
           activatedAt: new Date(),
           // Just passed its probe.

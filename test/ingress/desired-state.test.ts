@@ -102,8 +102,8 @@ describe('desired ingress state from the database', () => {
   it("a hostname given to one app is not another app's default, and a missing workload routes nowhere", () => {
     const apps = desiredIngressApps(
       [
-        { id: 'a1', name: 'docs', hostnames: ['wiki.apps.test'], liveEndpoint: null },
-        { id: 'a2', name: 'wiki', hostnames: [], liveEndpoint: null },
+        { id: 'a1', name: 'docs', hostnames: ['wiki.apps.test'], liveEndpoints: [] },
+        { id: 'a2', name: 'wiki', hostnames: [], liveEndpoints: [] },
       ],
       { baseDomain: 'apps.test', slotsPerApp: 2 },
     );

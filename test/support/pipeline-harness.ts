@@ -16,6 +16,7 @@ import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { buildServer } from '../../src/http/build-server.js';
 import { composeServices } from '../../src/main/compose-services.js';
 import { labelKeys } from '../../src/docker/container-labels.js';
+import { setRefOfLabels } from '../../src/docker/web-set.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { composeWorker } from '../../src/worker/compose-worker.js';
 import {
@@ -79,6 +80,8 @@ export const releaseBody = z
     imageId: z.string(),
     workload: z.object({ engine: z.literal('docker'), ref: z.string().min(12) }).strict(),
     endpoint: z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/),
+    endpoints: z.array(z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/)).min(1),
+    replicas: z.number().int().min(1),
     webPort: z.number().int(),
     /** Deprecated, kept for older clients: the same facts in Docker's terms. */
     containerId: z.string(),
@@ -123,6 +126,8 @@ export interface AppSettingsInput {
     path: string;
   }>;
   releaseCommands?: { label: string; command: string; timeoutSeconds?: number }[];
+  /** Web containers per release (webContainer.replicas); left unset, the default (1). */
+  replicas?: number;
 }
 
 export interface HarnessContainer {
@@ -263,10 +268,11 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
         200,
         z.object({}),
       );
-      if (settings.port !== undefined) {
+      if (settings.port !== undefined || settings.replicas !== undefined) {
         expectJson(
           await request('PATCH', `/v1/apps/${name}/settings/web-container`, {
-            port: settings.port,
+            ...(settings.port === undefined ? {} : { port: settings.port }),
+            ...(settings.replicas === undefined ? {} : { replicas: settings.replicas }),
           }),
           200,
           z.object({}),
@@ -328,7 +334,10 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
           (release) => release.workloadRef,
         ),
       );
-      const strays = (await containers()).filter((c) => !live.has(c.id));
+      // A live release names its container, or the set of replicas the container is one of.
+      const strays = (await containers()).filter(
+        (c) => !live.has(c.id) && !live.has(setRefOfLabels(c.labels) ?? ''),
+      );
       await forceRemove(strays.map((c) => c.id));
       return strays;
     },

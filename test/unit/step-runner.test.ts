@@ -443,7 +443,7 @@ describe('route and retire, after the commit point', () => {
       imageId: 'sha256:old',
       engine: 'fake',
       workloadRef: 'old-web',
-      endpoint: 'http://old',
+      endpoints: ['http://old'],
       webPort: 8080,
     });
   }

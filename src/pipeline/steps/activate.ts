@@ -25,7 +25,7 @@ export function activateStep(): Step {
         imageId: image.id,
         engine: engine.name,
         workloadRef: candidate.ref,
-        endpoint: candidate.endpoint,
+        endpoints: candidate.endpoints,
         webPort: webPort.port,
       });
       // The same workload again (a retried activate) replaced nothing.

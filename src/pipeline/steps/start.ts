@@ -34,6 +34,7 @@ export function startStep(): Step {
         env: { ...context.env, PORT: String(webPort.port) },
         port: webPort.port,
         resources: context.deployment.settings.resources,
+        replicas: context.deployment.settings.webContainer.replicas,
       });
       context.candidate = candidate;
       io.log(candidate.description);
@@ -44,7 +45,7 @@ export function startStep(): Step {
       if (candidate === null) return { removedWorkloads: 0 };
       await context.engine.web.abandon(candidate.ref);
       context.candidate = null;
-      return { removedWorkloads: 1 };
+      return { removedWorkloads: candidate.endpoints.length };
     },
   };
 }
