@@ -73,6 +73,9 @@ export function toRelease(row: ReleaseRow, app: string): Release {
     imageId: row.imageId,
     workload: { engine: row.engine, ref: row.workloadRef },
     endpoint: row.endpoint,
+    // A row written before replicas has only its one endpoint.
+    endpoints: row.endpoints.length > 0 ? row.endpoints : [row.endpoint],
+    replicas: Math.max(1, row.endpoints.length),
     webPort: row.webPort,
     // The fields of the Docker-only days, derived for clients that still read them.
     containerId: row.workloadRef,

@@ -145,7 +145,9 @@ export function createDeploymentStore(
           imageId: release.imageId,
           engine: release.engine,
           workloadRef: release.workloadRef,
-          endpoint: release.endpoint,
+          // The single endpoint of the releases before replicas: replica 1's.
+          endpoint: release.endpoints[0] ?? '',
+          endpoints: release.endpoints,
           webPort: release.webPort,
           envFingerprint: release.envFingerprint,
           activatedAt: new Date(),

@@ -1,7 +1,7 @@
 import type { IngressStateSource } from '../ingress/ingress-controller.js';
 import type { Database } from './prisma-client.js';
 
-/** Every app with its hostnames and live endpoint, for the ingress's desired state. */
+/** Every app with its hostnames and live endpoints, for the ingress's desired state. */
 export function createIngressStateReader(db: Database): IngressStateSource {
   return {
     async routedApps() {
@@ -11,7 +11,7 @@ export function createIngressStateReader(db: Database): IngressStateSource {
           id: true,
           name: true,
           domains: { select: { hostname: true }, orderBy: { hostname: 'asc' } },
-          release: { select: { endpoint: true, health: true } },
+          release: { select: { endpoint: true, endpoints: true, health: true } },
         },
       });
       return rows.map((row) => ({
@@ -19,8 +19,10 @@ export function createIngressStateReader(db: Database): IngressStateSource {
         name: row.name,
         hostnames: row.domains.map((domain) => domain.hostname),
         // A release whose workload is gone has nothing to route to: the app answers 503.
-        liveEndpoint:
-          row.release === null || row.release.health === 'missing' ? null : row.release.endpoint,
+        liveEndpoints:
+          row.release === null || row.release.health === 'missing'
+            ? []
+            : releaseEndpoints(row.release),
       }));
     },
 
@@ -33,6 +35,11 @@ export function createIngressStateReader(db: Database): IngressStateSource {
       return new Set(rows.map((row) => row.applicationId));
     },
   };
+}
+
+/** All replicas' endpoints; a row written before replicas has only `endpoint`. */
+function releaseEndpoints(release: { endpoint: string; endpoints: string[] }): string[] {
+  return release.endpoints.length > 0 ? release.endpoints : [release.endpoint];
 }
 
 export type IngressStateReader = ReturnType<typeof createIngressStateReader>;

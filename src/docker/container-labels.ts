@@ -7,6 +7,10 @@ export const labelKeys = {
   deployment: 'io.slipway.deployment',
   step: 'io.slipway.step',
   role: 'io.slipway.role',
+  /** Web containers: which replica of its release's set it is (1-based) … */
+  replica: 'io.slipway.replica',
+  /** … and how many the set has (src/docker/web-set.ts). */
+  replicas: 'io.slipway.replicas',
 } as const;
 
 export type ContainerRole = 'release' | 'web';

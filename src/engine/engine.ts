@@ -82,14 +82,22 @@ export interface CandidateSpec {
   /** Port the web process listens on inside its workload. */
   port: number;
   resources: ResourceLimits;
+  /** How many identical web workloads (replicas) serve the release, 1–20. */
+  replicas: number;
 }
 
-/** A started web release, not yet serving the app. */
+/** A started web release (all its replicas), not yet serving the app. */
 export interface Candidate {
-  /** The engine's own reference to the workload (opaque to the pipeline). */
+  /**
+   * The engine's own reference to the release's workloads, one string for the whole set of
+   * replicas (opaque to the pipeline, stored as the release's workload ref).
+   */
   ref: string;
-  /** Where the release answers HTTP, as seen from Slipway (e.g. "http://127.0.0.1:32768"). */
-  endpoint: string;
+  /**
+   * Where each replica answers HTTP, as seen from Slipway (e.g. "http://127.0.0.1:32768"), in
+   * replica order (replica 1 first); one per replica.
+   */
+  endpoints: string[];
   /** One line for the step log, in the engine's terms. */
   description: string;
 }
@@ -104,19 +112,37 @@ export interface ReadinessCheck {
   host: string | null;
 }
 
+/** Which replica (1-based) of how many a failed readiness check is about. */
+export interface ReplicaIndex {
+  replica: number;
+  of: number;
+}
+
+/**
+ * A candidate is ready when every replica is; a failure is the first replica's that failed (the
+ * others' probes are stopped then). `attempts` of "ready" is the most any replica needed.
+ */
 export type ReadinessResult =
   | { outcome: 'ready'; attempts: number; elapsedMs: number }
-  | { outcome: 'timed-out'; attempts: number }
-  | { outcome: 'retries-exhausted'; attempts: number }
+  | ({ outcome: 'timed-out'; attempts: number } & ReplicaIndex)
+  | ({ outcome: 'retries-exhausted'; attempts: number } & ReplicaIndex)
   /** The workload stopped while it was being gated; `logTail` holds its last output lines. */
-  | { outcome: 'exited'; attempts: number; exitCode: number | null; logTail: string }
+  | ({
+      outcome: 'exited';
+      attempts: number;
+      exitCode: number | null;
+      logTail: string;
+    } & ReplicaIndex)
   | { outcome: 'aborted'; attempts: number };
 
 export const workloadHealths = ['running', 'exited', 'missing'] as const;
 export type WorkloadHealth = (typeof workloadHealths)[number];
 
 export interface WebBackend {
-  /** Starts a candidate release; nothing routes to it yet. */
+  /**
+   * Starts a candidate release: all `spec.replicas` workloads, each answering at its own endpoint;
+   * nothing routes to them yet. If one fails to start, those already started are removed.
+   */
   start(spec: CandidateSpec): Promise<Candidate>;
   /** Waits until the candidate is ready to serve, within the probe settings. */
   waitUntilReady(
@@ -143,11 +169,14 @@ export interface WebBackend {
    * may answer at a different endpoint than before. Undo with stop, not abandon.
    */
   restart(ref: string, spec: { port: number }): Promise<Candidate>;
-  /** How the workload of a live release is doing, for the reconciler. */
+  /**
+   * How the workloads of a live release are doing, for the reconciler: running when every
+   * replica runs, missing when none exists, exited otherwise (one stopped or gone).
+   */
   health(ref: string): Promise<WorkloadHealth>;
-  /** Starts a live release's workload again after it stopped outside Slipway. */
+  /** Starts a live release's stopped replicas again after they stopped outside Slipway. */
   revive(ref: string): Promise<void>;
-  /** Names the workload in a log line ("container 0123456789ab"). */
+  /** Names the workloads in a log line ("container 0123456789ab", "3 containers (0123abcd…, …)"). */
   describe(ref: string): string;
 }
 
@@ -187,6 +216,11 @@ export interface OwnedWorkload {
   ref: string;
   /** The deployment it was created for; null when it names none (then no deployment owns it). */
   deploymentId: string | null;
+  /**
+   * When it is one replica of a release's set: the set's ref (what a release row stores), so a
+   * live set's members are not mistaken for orphans. Absent for a workload that is its own ref.
+   */
+  setRef?: string;
 }
 
 export interface Inventory {

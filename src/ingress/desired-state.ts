@@ -1,23 +1,24 @@
 /**
  * What the ingress should route, from what PostgreSQL says: each app's hostnames (its own, plus
- * the default `<app>.<SLIPWAY_BASE_DOMAIN>`) and the endpoint of its live release. Pure.
+ * the default `<app>.<SLIPWAY_BASE_DOMAIN>`) and the endpoints of its live release. Pure.
  */
 import { appHostnames } from '../domain/app-hostnames.js';
 import { parseEndpoint } from './endpoint.js';
 import type { IngressApp } from './haproxy-config.js';
+import { SLOTS_PER_APP } from './slots.js';
 
 export interface RoutedApp {
   id: string;
   name: string;
   /** The hostnames given to the app through the API. */
   hostnames: string[];
-  /** The live release's endpoint; null when there is none or its workload is gone. */
-  liveEndpoint: string | null;
+  /** The live release's endpoints (one per replica); none when there is none or it is gone. */
+  liveEndpoints: string[];
 }
 
 export function desiredIngressApps(
   apps: RoutedApp[],
-  options: { baseDomain: string | null; slotsPerApp: number },
+  options: { baseDomain: string | null; slotsPerApp?: number },
 ): IngressApp[] {
   // A hostname given explicitly wins over another app's default one (an app created later with
   // a name whose default hostname was already given away gets no default).
@@ -32,8 +33,8 @@ export function desiredIngressApps(
     return {
       key: app.id,
       hostnames,
-      slots: options.slotsPerApp,
-      live: app.liveEndpoint === null ? [] : [parseEndpoint(app.liveEndpoint)],
+      slots: options.slotsPerApp ?? SLOTS_PER_APP,
+      live: app.liveEndpoints.map(parseEndpoint),
     };
   });
 }

@@ -82,7 +82,8 @@ export interface ReleaseToActivate {
   /** The engine that runs it ("docker"), its workload, and where it answers HTTP. */
   engine: string;
   workloadRef: string;
-  endpoint: string;
+  /** Where each replica answers, replica 1 first. */
+  endpoints: string[];
   /** Port the web process listens on inside its workload. */
   webPort: number;
   envFingerprint: string | null;

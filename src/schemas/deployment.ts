@@ -177,15 +177,25 @@ export const releaseSchema = z
         engine: z.string().describe('The engine that runs the release, e.g. "docker"'),
         ref: z
           .string()
-          .describe("The engine's reference to the workload (for Docker, a container id)"),
+          .describe(
+            "The engine's reference to the release's web workloads, one string for all replicas (for Docker: the container id when there is one replica, else web-set:<deploymentId>:<replicas>)",
+          ),
       })
       .describe('What runs the release'),
-    endpoint: z.string().describe('Where Slipway reaches the release over HTTP'),
+    endpoint: z
+      .string()
+      .describe('Where Slipway reaches the release over HTTP (with several replicas: replica 1)'),
+    endpoints: z
+      .array(z.string())
+      .describe('Where Slipway reaches each replica over HTTP, replica 1 first'),
+    replicas: z.number().int().describe('Web containers serving the release'),
     webPort: z.number().int().describe('Port the web process listens on inside its workload'),
     containerId: z
       .string()
       .meta({ deprecated: true })
-      .describe('Deprecated: use workload.ref (the Docker container id)'),
+      .describe(
+        'Deprecated: use workload.ref (the Docker container id of a release with one replica)',
+      ),
     containerPort: z.number().int().meta({ deprecated: true }).describe('Deprecated: use webPort'),
     hostPort: z
       .number()

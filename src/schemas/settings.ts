@@ -19,6 +19,9 @@ export const webContainerDefaults = {
   retainReleases: 2,
 } as const;
 
+/** Most web containers (replicas) a release may have; the ingress sizes its backends by it. */
+export const MAX_REPLICAS = 20;
+
 /** Each field once; the settings, their patch and the deployment snapshot are built from these. */
 export const webContainerFields = {
   port: portSchema
@@ -28,7 +31,7 @@ export const webContainerFields = {
     .number()
     .int()
     .min(1)
-    .max(20)
+    .max(MAX_REPLICAS)
     .describe('Web containers of each release; all are started and probed, then switched at once'),
   drainTimeoutSeconds: z
     .number()

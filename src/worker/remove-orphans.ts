@@ -22,9 +22,14 @@ export async function removeOrphans(
   ]);
   const orphans = workloads.filter((workload) => {
     const owner = owners.get(workload.deploymentId ?? '');
-    return (
-      owner?.active !== true && owner?.liveWorkloadRef !== workload.ref && !kept.has(workload.ref)
-    );
+    if (owner?.active === true) return false;
+    // Kept for a rollback: a retained release names its workload, or the set it is one of.
+    if (kept.has(workload.ref) || (workload.setRef !== undefined && kept.has(workload.setRef))) {
+      return false;
+    }
+    const live = owner?.liveWorkloadRef ?? null;
+    // A live release names its workload, or the set it is one replica of.
+    return live === null || (live !== workload.ref && live !== workload.setRef);
   });
   // Side by side: each removal may wait out a stop grace period, and a pass must stay short,
   // as the next one (which notices lost workers) waits for it.

@@ -54,6 +54,7 @@ async function startAndProbe(engine: Engine, app: string) {
     env: {},
     port: 8080,
     resources: resourceDefaults,
+    replicas: 1,
   });
   const ready = await engine.web.waitUntilReady(candidate, probe, {
     log: () => undefined,
@@ -76,10 +77,12 @@ describe('Docker web endpoints', () => {
         ])
       ).trim();
       expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-      expect(candidate.endpoint).toBe(`http://${ip}:8080`);
+      expect(candidate.endpoints[0]).toBe(`http://${ip}:8080`);
       expect(candidate.description).toContain(`on network ${network}`);
       expect(ready.outcome).toBe('ready');
-      const res = await fetch(candidate.endpoint, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(candidate.endpoints[0] ?? 'http://127.0.0.1:1', {
+        signal: AbortSignal.timeout(5000),
+      });
       expect(await res.text()).toContain('slipway-test web v1');
     } finally {
       await engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });
@@ -93,7 +96,7 @@ describe('Docker web endpoints', () => {
     ]) {
       const { candidate, ready } = await startAndProbe(engine, 'published');
       try {
-        expect(candidate.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(candidate.endpoints[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         expect(ready.outcome).toBe('ready');
       } finally {
         await engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });

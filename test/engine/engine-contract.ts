@@ -101,7 +101,7 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       return { result, stdout: text('stdout'), stderr: text('stderr') };
     }
 
-    async function startCandidate(reference: string) {
+    async function startCandidate(reference: string, replicas = 1) {
       const resolved = await image(reference);
       return fixture.engine.web.start({
         owner: newOwner(),
@@ -109,8 +109,11 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
         env: {},
         port: fixture.port,
         resources: resourceDefaults,
+        replicas,
       });
     }
+
+    const listed = async () => fixture.engine.inventory.list({ deploymentId: owner.deploymentId });
 
     test('resolves an image and what it declares; a missing one is IMAGE_NOT_FOUND', async () => {
       newOwner();
@@ -158,7 +161,8 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
 
     test('a candidate gets ready, is promoted, keeps running, and is gone once retired', async () => {
       const candidate = await startCandidate(fixture.images.web);
-      expect(candidate.endpoint).not.toBe('');
+      expect(candidate.endpoints).toHaveLength(1);
+      expect(candidate.endpoints[0]).not.toBe('');
       expect(fixture.engine.web.describe(candidate.ref)).not.toBe('');
       expect(
         (await fixture.engine.inventory.list({ deploymentId: owner.deploymentId })).map(
@@ -205,6 +209,46 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       expect(await fixture.engine.inventory.list({ deploymentId: owner.deploymentId })).toEqual([]);
       // Abandoning twice is not an error either.
       await fixture.engine.web.abandon(candidate.ref);
+    });
+
+    test('three replicas: three workloads at three endpoints, all gated, one ref, retired together', async () => {
+      const candidate = await startCandidate(fixture.images.web, 3);
+      expect(new Set(candidate.endpoints).size).toBe(3);
+      const members = await listed();
+      expect(members).toHaveLength(3);
+      // Each member counts under the set's ref, so a live set is never taken for orphans.
+      for (const member of members) expect(member.setRef ?? member.ref).toBe(candidate.ref);
+      expect(fixture.engine.web.describe(candidate.ref)).toMatch(/3/);
+      const ready = await fixture.engine.web.waitUntilReady(candidate, check, {
+        log: () => undefined,
+        signal: never,
+      });
+      expect(ready.outcome).toBe('ready');
+      await fixture.engine.web.promote(candidate.ref);
+      expect(await fixture.engine.web.health(candidate.ref)).toBe('running');
+      // One member removed from under the set: no longer healthy, but not missing either.
+      const [first] = members;
+      if (first === undefined) throw new Error('no member');
+      await fixture.engine.inventory.remove(first.ref);
+      expect(await fixture.engine.web.health(candidate.ref)).toBe('exited');
+      await fixture.engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });
+      expect(await fixture.engine.web.health(candidate.ref)).toBe('missing');
+      expect(await listed()).toEqual([]);
+      await fixture.engine.web.retire(candidate.ref, { stopTimeoutSeconds: 1 });
+    });
+
+    test('a set where one replica crashes fails the gate naming that replica; abandon removes all', async () => {
+      const candidate = await startCandidate(fixture.images.crashing, 2);
+      const result = await fixture.engine.web.waitUntilReady(candidate, check, {
+        log: () => undefined,
+        signal: never,
+      });
+      expect(result).toMatchObject({ outcome: 'exited', exitCode: 3, of: 2 });
+      expect(result.outcome === 'exited' ? [1, 2] : []).toContain(
+        result.outcome === 'exited' ? result.replica : 0,
+      );
+      await fixture.engine.web.abandon(candidate.ref);
+      expect(await listed()).toEqual([]);
     });
 
     test('the inventory lists what this installation owns, by deployment', async () => {

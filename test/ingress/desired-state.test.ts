@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createIngressStateReader } from '../../src/db/ingress-state-reader.js';
 import { desiredIngressApps } from '../../src/ingress/desired-state.js';
+import { SLOTS_PER_APP } from '../../src/ingress/slots.js';
 import { FIXTURE_IMAGES } from '../support/docker-fixtures.js';
 import { startHaproxyFixture, type HaproxyFixture } from '../support/haproxy-fixture.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -34,7 +35,8 @@ async function call(method: 'POST' | 'PUT', url: string, payload?: object): Prom
 }
 
 /** A live release at `endpoint`, recorded as the worker would after a deployment. */
-async function giveLiveRelease(app: string, endpoint: string): Promise<void> {
+/** Without `endpoints`, a row as releases before replicas were stored (only `endpoint`). */
+async function giveLiveRelease(app: string, endpoint: string, endpoints?: string[]): Promise<void> {
   const { id: applicationId } = z
     .object({ id: z.string() })
     .parse(await call('POST', '/v1/apps', { name: app }));
@@ -54,6 +56,7 @@ async function giveLiveRelease(app: string, endpoint: string): Promise<void> {
       engine: 'docker',
       workloadRef: 'f'.repeat(64),
       endpoint,
+      ...(endpoints === undefined ? {} : { endpoints }),
       webPort: 8080,
     },
   });
@@ -99,11 +102,45 @@ describe('desired ingress state from the database', () => {
     expect(await get('nobody.example.com')).toMatchObject({ status: 404 });
   });
 
+  it('reads every replica endpoint of a live release from the database', async () => {
+    const endpoints = ['http://127.0.0.1:2001', 'http://127.0.0.1:2002', 'http://127.0.0.1:2003'];
+    await giveLiveRelease('trio', endpoints[0] ?? '', endpoints);
+    const routed = await createIngressStateReader(t.db).routedApps();
+    expect(routed.find((app) => app.name === 'trio')?.liveEndpoints).toEqual(endpoints);
+    // A row from before replicas (only `endpoint`) routes its one endpoint.
+    expect(routed.find((app) => app.name === 'shop')?.liveEndpoints).toEqual([upstream.endpoint]);
+  });
+
+  it('routes every replica of a release; backends get SLOTS_PER_APP slots by default', () => {
+    const [app] = desiredIngressApps(
+      [
+        {
+          id: 'a1',
+          name: 'trio',
+          hostnames: [],
+          liveEndpoints: [
+            'http://127.0.0.1:1001',
+            'http://127.0.0.1:1002',
+            'http://127.0.0.1:1003',
+          ],
+        },
+      ],
+      { baseDomain: 'apps.test' },
+    );
+    expect(app?.slots).toBe(SLOTS_PER_APP);
+    expect(SLOTS_PER_APP).toBe(40);
+    expect(app?.live).toEqual([
+      { ip: '127.0.0.1', port: 1001 },
+      { ip: '127.0.0.1', port: 1002 },
+      { ip: '127.0.0.1', port: 1003 },
+    ]);
+  });
+
   it("a hostname given to one app is not another app's default, and a missing workload routes nowhere", () => {
     const apps = desiredIngressApps(
       [
-        { id: 'a1', name: 'docs', hostnames: ['wiki.apps.test'], liveEndpoint: null },
-        { id: 'a2', name: 'wiki', hostnames: [], liveEndpoint: null },
+        { id: 'a1', name: 'docs', hostnames: ['wiki.apps.test'], liveEndpoints: [] },
+        { id: 'a2', name: 'wiki', hostnames: [], liveEndpoints: [] },
       ],
       { baseDomain: 'apps.test', slotsPerApp: 2 },
     );

@@ -11,8 +11,10 @@ import { killLeftoverWorkers, type WorkerProcess } from '../support/worker-proce
 import {
   createApp,
   deployLive,
+  expectStatus,
   fetchServed,
   harnessStartTimeoutMs,
+  instanceContainers,
   startHarness,
   storedLog,
   waitFor,
@@ -81,6 +83,43 @@ describe('the health of a live release', () => {
       15_000,
     );
     expect(after.health).toBe('running');
+  }, 90_000);
+
+  test('one replica of a live 3-replica set stopped outside Slipway is started again', async () => {
+    const app = await createApp(h, 'trio');
+    expectStatus(
+      await h.api(`/v1/apps/${app}/settings/web-container`, {
+        method: 'PATCH',
+        body: { replicas: 3 },
+      }),
+      200,
+    );
+    const live = await deployLive(h, app, FIXTURE_IMAGES.webV1);
+    const members = (await instanceContainers(h.instance)).filter(
+      (c) => c.deploymentId === live.deploymentId,
+    );
+    expect(members.map((c) => c.state)).toEqual(['running', 'running', 'running']);
+    const [, second] = members;
+    if (second === undefined) throw new Error('no second replica');
+    await dockerCli(['stop', '-t', '1', second.id]);
+    await worker.waitForLog(
+      (record) => record.msg.includes('3 containers') && record.msg.includes('had stopped'),
+      15_000,
+    );
+    await waitFor('replica 2 running again', () => containerRunning(second.id), Boolean, 15_000);
+    const after = await waitFor(
+      'the health checked after the revival',
+      () => health(app),
+      (body) => body.healthCheckedAt !== null && body.health === 'running',
+      15_000,
+    );
+    expect(after.health).toBe('running');
+    // Each of those reconcile passes swept orphans first: none took the live set's members for one.
+    const still = (await instanceContainers(h.instance)).filter(
+      (c) => c.deploymentId === live.deploymentId,
+    );
+    expect(still.map((c) => c.id).sort()).toEqual(members.map((c) => c.id).sort());
+    expect(still.every((c) => c.state === 'running')).toBe(true);
   }, 90_000);
 
   test('a release container removed outside Slipway is reported missing; the next deploy says so', async () => {

@@ -31,6 +31,8 @@ interface FakeWorkload {
   output: string;
   image: FakeImage;
   promoted: boolean;
+  /** The set it is one replica of, when its release has several. */
+  setRef?: string;
 }
 
 /** Everything the fake was asked to do, in order, for assertions on call order. */
@@ -59,6 +61,17 @@ export function createFakeEngine(
   options: { withRouter?: boolean } = {},
 ) {
   const workloads = new Map<string, FakeWorkload>();
+  /** Releases of several replicas: the set's ref → its members' refs, replica 1 first. */
+  const sets = new Map<string, string[]>();
+  /** The workloads a ref names that still exist (a set's members, or the one workload). */
+  const membersOf = (ref: string): FakeWorkload[] =>
+    (sets.get(ref) ?? [ref]).flatMap((member) => {
+      const workload = workloads.get(member);
+      return workload === undefined ? [] : [workload];
+    });
+  const removeRef = (ref: string) => {
+    for (const member of sets.get(ref) ?? [ref]) workloads.delete(member);
+  };
   const calls: FakeCall[] = [];
   let counter = 0;
   /** Faults to inject: an operation name → the error it throws next time. */
@@ -194,42 +207,53 @@ export function createFakeEngine(
     web: {
       start(spec): Promise<Candidate> {
         take('start');
-        const ref = nextRef();
+        const count = Math.max(1, spec.replicas);
+        const refs = Array.from({ length: count }, nextRef);
+        const ref = count === 1 ? (refs[0] ?? '') : `fake-set:${refs.join('+')}`;
         record('start', ref);
+        if (count > 1) sets.set(ref, refs);
         const image = images[spec.imageId.replace(/^fake-image:/, '')] ?? {};
         const behaviour = image.web ?? 'ready';
-        workloads.set(ref, {
-          ref,
-          deploymentId: spec.owner.deploymentId,
-          role: 'web',
-          state: typeof behaviour === 'object' ? 'exited' : 'running',
-          exitCode: typeof behaviour === 'object' ? behaviour.exitCode : null,
-          output: typeof behaviour === 'object' ? behaviour.output : '',
-          image,
-          promoted: false,
-        });
+        for (const member of refs) {
+          workloads.set(member, {
+            ref: member,
+            deploymentId: spec.owner.deploymentId,
+            role: 'web',
+            state: typeof behaviour === 'object' ? 'exited' : 'running',
+            exitCode: typeof behaviour === 'object' ? behaviour.exitCode : null,
+            output: typeof behaviour === 'object' ? behaviour.output : '',
+            image,
+            promoted: false,
+            ...(count > 1 ? { setRef: ref } : {}),
+          });
+        }
         return Promise.resolve({
           ref,
-          endpoint: `fake://${ref}:${spec.port}`,
+          endpoints: refs.map((member) => `fake://${member}:${spec.port}`),
           description: `started ${ref}`,
         });
       },
       async waitUntilReady(candidate, check, io): Promise<ReadinessResult> {
         record('waitUntilReady', candidate.ref);
         take('waitUntilReady');
-        const workload = workloads.get(candidate.ref);
-        if (workload === undefined || workload.state === 'exited') {
+        const refs = sets.get(candidate.ref) ?? [candidate.ref];
+        const of = refs.length;
+        const index = refs.findIndex((member) => workloads.get(member)?.state !== 'running');
+        if (index >= 0) {
+          const workload = workloads.get(refs[index] ?? '');
           return {
             outcome: 'exited',
             attempts: 1,
             exitCode: workload?.exitCode ?? null,
             logTail: workload?.output ?? '',
+            replica: index + 1,
+            of,
           };
         }
-        if (workload.image.web === 'never-ready') {
+        if (workloads.get(refs[0] ?? '')?.image.web === 'never-ready') {
           const within = check.settings.startupTimeoutSeconds * 1000;
           if (!(await sleep(within, io.signal))) return { outcome: 'aborted', attempts: 1 };
-          return { outcome: 'timed-out', attempts: 1 };
+          return { outcome: 'timed-out', attempts: 1, replica: 1, of };
         }
         io.log('attempt 1: HTTP 200');
         return { outcome: 'ready', attempts: 1, elapsedMs: 0 };
@@ -237,20 +261,19 @@ export function createFakeEngine(
       promote(ref) {
         record('promote', ref);
         take('promote');
-        const workload = workloads.get(ref);
-        if (workload !== undefined) workload.promoted = true;
+        for (const workload of membersOf(ref)) workload.promoted = true;
         return Promise.resolve();
       },
       abandon(ref) {
         record('abandon', ref);
         take('abandon');
-        workloads.delete(ref);
+        removeRef(ref);
         return Promise.resolve();
       },
       retire(ref) {
         record('retire', ref);
         take('retire');
-        workloads.delete(ref);
+        removeRef(ref);
         return Promise.resolve();
       },
       stop(ref) {
@@ -269,25 +292,34 @@ export function createFakeEngine(
         workload.exitCode = null;
         return Promise.resolve({
           ref,
-          endpoint: `fake://${ref}:${spec.port}`,
+          endpoints: [`fake://${ref}:${spec.port}`],
           description: `restarted ${ref}`,
         });
       },
       health(ref) {
-        const workload = workloads.get(ref);
-        if (workload === undefined) return Promise.resolve('missing');
-        return Promise.resolve(workload.state === 'running' ? 'running' : 'exited');
+        const members = membersOf(ref);
+        if (members.length === 0) return Promise.resolve('missing');
+        const all = (sets.get(ref) ?? [ref]).length;
+        const running = members.filter((w) => w.state === 'running').length;
+        return Promise.resolve(running === all ? 'running' : 'exited');
       },
       revive(ref) {
         record('revive', ref);
-        const workload = workloads.get(ref);
-        if (workload === undefined)
+        const members = membersOf(ref);
+        if (members.length === 0)
           return Promise.reject(new EngineError('ENGINE_ERROR', `no workload ${ref}`));
-        workload.state = 'running';
-        workload.exitCode = null;
+        for (const workload of members) {
+          workload.state = 'running';
+          workload.exitCode = null;
+        }
         return Promise.resolve();
       },
-      describe: (ref) => `workload ${ref}`,
+      describe: (ref) => {
+        const members = sets.get(ref);
+        return members === undefined
+          ? `workload ${ref}`
+          : `${members.length} workloads (${members.join(', ')})`;
+      },
     },
     router: options.withRouter === true ? createFakeRouter() : null,
     inventory: {
@@ -295,7 +327,11 @@ export function createFakeEngine(
         return Promise.resolve(
           [...workloads.values()]
             .filter((w) => filter === undefined || w.deploymentId === filter.deploymentId)
-            .map((w) => ({ ref: w.ref, deploymentId: w.deploymentId })),
+            .map((w) => ({
+              ref: w.ref,
+              deploymentId: w.deploymentId,
+              ...(w.setRef === undefined ? {} : { setRef: w.setRef }),
+            })),
         );
       },
       remove(ref) {

@@ -16,6 +16,7 @@ import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { buildServer } from '../../src/http/build-server.js';
 import { composeServices } from '../../src/main/compose-services.js';
 import { labelKeys } from '../../src/docker/container-labels.js';
+import { setRefOfLabels } from '../../src/docker/web-set.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { composeWorker } from '../../src/worker/compose-worker.js';
 import {
@@ -82,6 +83,8 @@ export const releaseBody = z
     imageId: z.string(),
     workload: z.object({ engine: z.literal('docker'), ref: z.string().min(12) }).strict(),
     endpoint: z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/),
+    endpoints: z.array(z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/)).min(1),
+    replicas: z.number().int().min(1),
     webPort: z.number().int(),
     /** Deprecated, kept for older clients: the same facts in Docker's terms. */
     containerId: z.string(),
@@ -128,6 +131,8 @@ export interface AppSettingsInput {
   releaseCommands?: { label: string; command: string; timeoutSeconds?: number }[];
   /** webContainer.retainReleases; left unset, the default (2). */
   retainReleases?: number;
+  /** Web containers per release (webContainer.replicas); left unset, the default (1). */
+  replicas?: number;
 }
 
 export interface HarnessContainer {
@@ -290,13 +295,18 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
         200,
         z.object({}),
       );
-      if (settings.port !== undefined || settings.retainReleases !== undefined) {
+      if (
+        settings.port !== undefined ||
+        settings.retainReleases !== undefined ||
+        settings.replicas !== undefined
+      ) {
         expectJson(
           await request('PATCH', `/v1/apps/${name}/settings/web-container`, {
             ...(settings.port === undefined ? {} : { port: settings.port }),
             ...(settings.retainReleases === undefined
               ? {}
               : { retainReleases: settings.retainReleases }),
+            ...(settings.replicas === undefined ? {} : { replicas: settings.replicas }),
           }),
           200,
           z.object({}),
@@ -359,7 +369,10 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
         ...(await api.db.retainedRelease.findMany({ select: { workloadRef: true } })),
       ];
       const live = new Set(kept.map((release) => release.workloadRef));
-      const strays = (await containers()).filter((c) => !live.has(c.id));
+      // A kept release names its container, or the set of replicas the container is one of.
+      const strays = (await containers()).filter(
+        (c) => !live.has(c.id) && !live.has(setRefOfLabels(c.labels) ?? ''),
+      );
       await forceRemove(strays.map((c) => c.id));
       return strays;
     },

@@ -49,14 +49,17 @@ function setup(
   commands: { label: string; command: string; timeoutSeconds?: number }[] = [],
   image = 'web:1',
   engineOptions: { withRouter?: boolean } = {},
+  replicas = 1,
 ) {
   const fake = createFakeEngine(images, engineOptions);
   const stores = createMemoryStores();
+  const defaults = claimedDeployment().settings;
   const deployment = claimedDeployment({
     image,
     settings: {
-      ...claimedDeployment().settings,
+      ...defaults,
       releaseCommands: commands.map((c) => ({ timeoutSeconds: 60, ...c })),
+      webContainer: { ...defaults.webContainer, replicas },
     },
   });
   const run = (stop: StopControl = control().stop) =>
@@ -445,7 +448,7 @@ describe('route and retire, after the commit point', () => {
       engine: 'fake',
       workloadRef: 'old-web',
       envFingerprint: null,
-      endpoint: 'http://old',
+      endpoints: ['http://old'],
       webPort: 8080,
     });
   }
@@ -476,6 +479,30 @@ describe('route and retire, after the commit point', () => {
     expect(log).toContain('drained 2 in-flight request(s) in 5 ms');
     expect(log).toContain('stopped previous release d0 (workload old-web)');
     expect(log).toContain('kept for a rollback');
+  });
+
+  test('3 replicas: one set is started, committed with all endpoints, and routed at once', async () => {
+    const t = setup([], 'web:1', { withRouter: true }, 3);
+    withPreviousRelease(t);
+    expect(await t.run()).toBe('succeeded');
+    const endpoints = ['fake://fake-0001:8080', 'fake://fake-0002:8080', 'fake://fake-0003:8080'];
+    expect(t.fake.calls.filter((c) => c.op === 'route')).toEqual([
+      { op: 'route', ref: 'app-1', detail: endpoints.join(',') },
+    ]);
+    expect(t.stores.releases.get('app-1')).toMatchObject({
+      workloadRef: 'fake-set:fake-0001+fake-0002+fake-0003',
+      endpoints,
+    });
+    expect(t.fake.calls.find((c) => c.op === 'retire')?.ref).toBe('old-web');
+    expect(t.stores.logText('d1')).toContain('(3 endpoint(s) added, 0 draining)');
+  });
+
+  test('3 replicas of a crashing image: the probe names the replica, all three are removed', async () => {
+    const t = setup([], 'crash:1', {}, 3);
+    expect(await t.run()).toBe('failed');
+    const probe = t.stores.steps(t.deployment.id).find((s) => s.kind === 'probe');
+    expect(probe?.error).toMatch(/^replica 1 of 3: web container exited with code 3/);
+    expect([...t.fake.workloads.keys()]).toEqual([]);
   });
 
   test('a switch that keeps failing is reported on the route step; nothing is undone', async () => {

@@ -1132,16 +1132,20 @@ export interface components {
             workload: {
                 /** @description The engine that runs the release, e.g. "docker" */
                 engine: string;
-                /** @description The engine's reference to the workload (for Docker, a container id) */
+                /** @description The engine's reference to the release's web workloads, one string for all replicas (for Docker: the container id when there is one replica, else web-set:<deploymentId>:<replicas>) */
                 ref: string;
             };
-            /** @description Where Slipway reaches the release over HTTP */
+            /** @description Where Slipway reaches the release over HTTP (with several replicas: replica 1) */
             endpoint: string;
+            /** @description Where Slipway reaches each replica over HTTP, replica 1 first */
+            endpoints: string[];
+            /** @description Web containers serving the release */
+            replicas: number;
             /** @description Port the web process listens on inside its workload */
             webPort: number;
             /**
              * @deprecated
-             * @description Deprecated: use workload.ref (the Docker container id)
+             * @description Deprecated: use workload.ref (the Docker container id of a release with one replica)
              */
             containerId: string;
             /**

@@ -26,7 +26,7 @@ export function activateStep(): Step {
         imageId: image.id,
         engine: engine.name,
         workloadRef: candidate.ref,
-        endpoint: candidate.endpoint,
+        endpoints: candidate.endpoints,
         webPort: webPort.port,
         envFingerprint: envFingerprint({
           env: deployment.env,

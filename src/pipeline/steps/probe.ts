@@ -23,6 +23,11 @@ export function probeStep(): Step {
         },
       );
       context.metrics?.probeAttempts(result.attempts);
+      // Which replica failed, when there are several ("replica 2 of 3: ").
+      const which =
+        result.outcome === 'ready' || result.outcome === 'aborted' || result.of <= 1
+          ? ''
+          : `replica ${result.replica} of ${result.of}: `;
       switch (result.outcome) {
         case 'ready':
           io.log(
@@ -31,18 +36,18 @@ export function probeStep(): Step {
           return undefined;
         case 'timed-out': {
           const error = `not ready within ${probe.startupTimeoutSeconds} s (${result.attempts} attempts)`;
-          throw StepFailure.of(error, `web container ${error}`);
+          throw StepFailure.of(`${which}${error}`, `${which}web container ${error}`);
         }
         case 'retries-exhausted': {
           const error = `not ready after ${result.attempts} attempts (maxRetries ${probe.maxRetries})`;
-          throw StepFailure.of(error, `web container ${error}`);
+          throw StepFailure.of(`${which}${error}`, `${which}web container ${error}`);
         }
         case 'exited': {
           const code = result.exitCode ?? 'unknown';
-          io.log(`container exited with code ${code}; its last 50 log lines:`);
+          io.log(`${which}container exited with code ${code}; its last 50 log lines:`);
           const tail = result.logTail;
           io.write(tail.endsWith('\n') || tail === '' ? tail : `${tail}\n`);
-          const error = `web container exited with code ${code} while being probed`;
+          const error = `${which}web container exited with code ${code} while being probed`;
           throw StepFailure.of(error, error, result.exitCode);
         }
         case 'aborted':

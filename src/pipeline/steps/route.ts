@@ -23,14 +23,16 @@ export function routeStep(): Step {
       const candidate = required(context.candidate, 'the started candidate');
       const router = engine.router;
       if (router === null) {
-        io.log(`no ingress (SLIPWAY_INGRESS=off): the release answers at ${candidate.endpoint}`);
+        io.log(
+          `no ingress (SLIPWAY_INGRESS=off): the release answers at ${candidate.endpoints.join(', ')}`,
+        );
         return undefined;
       }
       const started = performance.now();
       const result = await switchWithRetries(
         router,
         deployment.applicationId,
-        [candidate.endpoint],
+        candidate.endpoints,
         io,
       );
       const where =

@@ -43,6 +43,7 @@ export function startStep(): Step {
           env: { ...context.env, PORT: String(webPort.port) },
           port: webPort.port,
           resources: context.deployment.settings.resources,
+          replicas: context.deployment.settings.webContainer.replicas,
         }));
       context.candidate = candidate;
       io.log(candidate.description);
@@ -59,7 +60,7 @@ export function startStep(): Step {
         return { removedWorkloads: 0 };
       }
       await context.engine.web.abandon(candidate.ref);
-      return { removedWorkloads: 1 };
+      return { removedWorkloads: candidate.endpoints.length };
     },
   };
 }
