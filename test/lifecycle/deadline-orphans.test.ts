@@ -152,8 +152,12 @@ describe('orphaned containers', () => {
         30_000,
       );
       recordTiming('orphan containers created → removed by the reconciler', Date.now() - createdAt);
-      // What is left is exactly the live releases (of this and the other tests' apps).
-      const releases = await h.db.release.findMany({ select: { workloadRef: true } });
+      // What is left is exactly the live releases (of this and the other tests' apps) and the
+      // previous releases kept stopped for a rollback (retainReleases).
+      const releases = [
+        ...(await h.db.release.findMany({ select: { workloadRef: true } })),
+        ...(await h.db.retainedRelease.findMany({ select: { workloadRef: true } })),
+      ];
       expect(left.map((c) => c.id).sort()).toEqual(releases.map((r) => r.workloadRef).sort());
       expect(left.map((c) => c.id)).toContain(live.containerId);
       expect(await fetchServed(live.hostPort)).toBe('slipway-test web v2');

@@ -59,7 +59,7 @@ async function runningWeb(app: string) {
 
 describe('replicas', () => {
   test('3 replicas all serve; the next release replaces all three; 3 → 1 works', async () => {
-    await harness.createApp('trio', { replicas: 3 });
+    await harness.createApp('trio', { replicas: 3, retainReleases: 0 });
     const first = await deployed('trio', FIXTURE_IMAGES.webV1);
     expect(first.replicas).toBe(3);
     expect(first.endpoints).toHaveLength(3);

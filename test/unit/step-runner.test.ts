@@ -493,7 +493,7 @@ describe('route and retire, after the commit point', () => {
       workloadRef: 'fake-set:fake-0001+fake-0002+fake-0003',
       endpoints,
     });
-    expect(t.fake.calls.find((c) => c.op === 'retire')?.ref).toBe('old-web');
+    expect(t.fake.calls.find((c) => c.op === 'stop')?.ref).toBe('old-web');
     expect(t.stores.logText('d1')).toContain('(3 endpoint(s) added, 0 draining)');
   });
 
