@@ -35,7 +35,8 @@ if ! command -v haproxy >/dev/null; then
   [ "$installed" = true ] || die 'apt-get install haproxy failed'
 fi
 
-version="$(haproxy -v 2>/dev/null | head -n 1)"
+# sed reads all of it: `head -n 1` exits early and, under pipefail, a SIGPIPE to haproxy fails the run.
+version="$(haproxy -v 2>/dev/null | sed -n 1p)"
 case "$version" in
   *"version 2."* | *"version 3."*) ;;
   *) die "unexpected haproxy version: $version" ;;
