@@ -16,7 +16,7 @@ export const rollbackBench: Benchmark = {
     const worker = startWorker(env, 2, 'worker-rollback');
     try {
       const app = 'rollback-bench';
-      await client.createApp(app, { probeIntervalMs: 50 });
+      await client.createApp(app, { probeIntervalMs: 50, retainReleases: 2 });
       // Warm-up, untimed: a live release and one retained before it.
       await deployAndWait(env, client, app, benchImages.small);
       await deployAndWait(env, client, app, benchImages.small);

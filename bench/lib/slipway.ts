@@ -134,9 +134,20 @@ export function createClient(baseUrl: string, adminToken: string) {
   return {
     async createApp(
       name: string,
-      setup: { releaseCommands?: readonly string[]; probeIntervalMs?: number } = {},
+      setup: {
+        releaseCommands?: readonly string[];
+        probeIntervalMs?: number;
+        /**
+         * Default 0: the previous release is removed, as the Docker floor does (a kept, stopped
+         * container would also pin its image, which the pull benchmark removes between rounds).
+         */
+        retainReleases?: number;
+      } = {},
     ): Promise<void> {
       await call('POST', '/v1/apps', { name });
+      await call('PATCH', `/v1/apps/${name}/settings/web-container`, {
+        retainReleases: setup.retainReleases ?? 0,
+      });
       for (const [index, command] of (setup.releaseCommands ?? []).entries()) {
         await call('POST', `/v1/apps/${name}/release-commands`, {
           label: `step ${index + 1}`,
